@@ -1,0 +1,39 @@
+// ServerOptions: the command-line options every server shares, and how every server starts.
+//
+// Each Part embeds these with `@OptionGroup`, so `--port`, `--host` and `--backlog` mean the
+// same everywhere and `--help` documents them. `startListening` is the common opening: ignore
+// SIGPIPE, listen, and print `listening on HOST:PORT` as the very first line of output, which is
+// how the tests and scripts learn the port after starting a server with `--port 0`.
+
+import ArgumentParser
+import Glibc
+
+public struct ServerOptions: ParsableArguments, Sendable {
+    @Option(help: "TCP port to listen on; 0 lets the kernel pick a free one.")
+    public var port: UInt16 = 9090
+
+    @Option(help: "Address to listen on, e.g. 127.0.0.1, 0.0.0.0 or ::1.")
+    public var host: String = "127.0.0.1"
+
+    @Option(help: "Length of the kernel's queue of connections not yet accepted.")
+    public var backlog: Int32 = 128
+
+    public init() {}
+
+    public func validate() throws {
+        guard backlog > 0 else { throw ValidationError("--backlog must be at least 1.") }
+    }
+}
+
+// snippet: start-listening
+/// Opens the listening socket every server starts with and announces it.
+public func startListening(_ options: ServerOptions) throws -> Socket {
+    // A write to a peer that has gone away raises SIGPIPE, whose default action kills the
+    // whole process. Ignored, the write fails with EPIPE instead, and only that client ends.
+    signal(SIGPIPE, SIG_IGN)
+    let listener = try Socket.listen(host: options.host, port: options.port, backlog: options.backlog)
+    let address = try listener.localAddress()
+    Log.plain("listening on \(address)")
+    return listener
+}
+// end snippet
