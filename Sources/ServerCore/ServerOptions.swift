@@ -1,6 +1,6 @@
 // ServerOptions: the command-line options every server shares, and how every server starts.
 //
-// Each Part embeds these with `@OptionGroup`, so `--port`, `--host` and `--backlog` mean the
+// Each Part embeds these with `@OptionGroup`, so `--port`, `--host`, `--backlog` and `--drain-timeout` mean the
 // same everywhere and `--help` documents them. `startListening` is the common opening: ignore
 // SIGPIPE, listen, and print `listening on HOST:PORT` as the very first line of output, which is
 // how the tests and scripts learn the port after starting a server with `--port 0`.
@@ -18,10 +18,14 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "Length of the kernel's queue of connections not yet accepted.")
     public var backlog: Int32 = 128
 
+    @Option(help: "On SIGINT/SIGTERM, seconds to let connected clients finish before their sockets are shut down.")
+    public var drainTimeout: Double = 5
+
     public init() {}
 
     public func validate() throws {
         guard backlog > 0 else { throw ValidationError("--backlog must be at least 1.") }
+        guard drainTimeout >= 0 else { throw ValidationError("--drain-timeout must not be negative.") }
     }
 }
 
