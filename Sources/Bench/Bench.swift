@@ -16,5 +16,6 @@ struct Bench: ParsableCommand {
         abstract: "Measures the servers: load, side-by-side comparison, and runtime micro-benchmarks.",
         subcommands: [
             LoadCommand.self,
+            CompareCommand.self,
         ])
 }

@@ -66,9 +66,16 @@ struct LoadHooks {
     var phaseStarted: (LoadPhase) -> Void = { _ in }
     /// Once a second.
     var tick: (LoadProgress) -> Void = { _ in }
+    /// The measurement (or the hold) is over and the connections are still open.
+    var measurementEnded: () -> Void = {}
 
-    init(phaseStarted: @escaping (LoadPhase) -> Void = { _ in }, tick: @escaping (LoadProgress) -> Void = { _ in }) {
+    init(
+        phaseStarted: @escaping (LoadPhase) -> Void = { _ in },
+        tick: @escaping (LoadProgress) -> Void = { _ in },
+        measurementEnded: @escaping () -> Void = {}
+    ) {
         self.phaseStarted = phaseStarted
         self.tick = tick
+        self.measurementEnded = measurementEnded
     }
 }

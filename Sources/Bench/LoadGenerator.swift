@@ -102,6 +102,7 @@ final class LoadGenerator {
             }
         }
         report.clientsGreeted = greeted
+        hooks.measurementEnded()
         closeAll()
         return report
     }
