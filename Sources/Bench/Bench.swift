@@ -17,5 +17,8 @@ struct Bench: ParsableCommand {
         subcommands: [
             LoadCommand.self,
             CompareCommand.self,
+            SpawnCommand.self,
+            HandoffCommand.self,
+            ThreadsMemoryCommand.self,
         ])
 }
