@@ -20,5 +20,7 @@ struct Bench: ParsableCommand {
             SpawnCommand.self,
             HandoffCommand.self,
             ThreadsMemoryCommand.self,
+            NagleDemoCommand.self,
+            ToyServerCommand.self,
         ])
 }
