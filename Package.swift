@@ -53,7 +53,7 @@ let package = Package(
             dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded"]
         ),
         .testTarget(name: "ChapterTests"),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerCore"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerCore", "CLinux", argumentParser]),
         .testTarget(name: "ExerciseTests", dependencies: ["Exercises", "ServerCore"]),
     ],
     swiftLanguageModes: [.v6]

@@ -28,6 +28,9 @@ enum LoadPhase: String, Sendable {
     case measuring
     /// `--idle`: every connection is open and greeted, and nobody sends anything.
     case holding
+    /// The measurement is over; replies still due are awaited (up to the timeout) and checked,
+    /// so a server that stops answering is caught however short the run.
+    case draining
 }
 
 /// A once-a-second view of a run, for progress lines and for sampling the server meanwhile.
@@ -55,6 +58,8 @@ struct LoadProgress: Sendable {
             return "\(Units.right("\(seconds)s", 4)) \(Units.right(Units.count(messages), 9)) msgs/s  p99 \(Units.right(Units.duration(nanoseconds: Double(p99)), 8))  \(Units.count(clientsActive)) clients, \(errorText)"
         case .holding:
             return "\(Units.right("\(seconds)s", 4)) holding \(Units.count(clientsActive)) idle connections, \(errorText)"
+        case .draining:
+            return "\(Units.right("\(seconds)s", 4)) waiting for the last replies, \(errorText)"
         }
     }
 }

@@ -33,6 +33,8 @@ final class LoadGenerator {
     private var greeted = 0
     /// Connections greeted and not failed since.
     private var active = 0
+    /// Messages sent whose reply is not complete yet.
+    private var outstanding = 0
 
     private let timeout: UInt64
     private let messageLength: Int
@@ -80,11 +82,15 @@ final class LoadGenerator {
                     measurementEnds = now + MonotonicClock.nanoseconds(configuration.duration)
                     if phase == .measuring { startEveryClient(now) }
                 }
-            } else if now >= measurementEnds || active == 0 {
+            } else if phase != .draining && (now >= measurementEnds || active == 0) {
                 report.measuredSeconds = Double(min(now, measurementEnds) - phaseStarted) / 1e9
-                break
+                hooks.measurementEnded()
+                measurementEnds = min(measurementEnds, now)
+                phase = .draining
+                hooks.phaseStarted(.draining)
             }
-            if now >= nextTick {
+            if phase == .draining && outstanding == 0 { break }
+            if now >= nextTick && phase != .draining {
                 hooks.tick(progress(seconds: Int((now - phaseStarted) / second)))
                 recentMessages = 0
                 recentLatency.reset()
@@ -95,14 +101,13 @@ final class LoadGenerator {
                 nextScan = now + 20_000_000  // deadlines are checked every 20 ms
             }
             var wakeAt = min(nextTick, nextScan)
-            if phase != .connecting { wakeAt = min(wakeAt, measurementEnds) }
+            if phase == .measuring || phase == .holding { wakeAt = min(wakeAt, measurementEnds) }
             let waitMilliseconds = wakeAt > now ? Int32((wakeAt - now + 999_999) / 1_000_000) : 0
             try poll.wait(timeoutMilliseconds: waitMilliseconds) { token, events in
                 handle(Int(token), events: events)
             }
         }
         report.clientsGreeted = greeted
-        hooks.measurementEnded()
         closeAll()
         return report
     }
@@ -191,6 +196,7 @@ final class LoadGenerator {
     /// Starts client `index`'s next message: the clock starts now, and the client sends nothing
     /// else until the whole reply is in and checked (closed loop).
     private func sendMessage(_ index: Int, _ now: UInt64) {
+        outstanding += 1
         connections[index].state = .inMessage
         connections[index].bytesSent = 0
         connections[index].repliesVerified = 0
@@ -200,13 +206,16 @@ final class LoadGenerator {
     }
 
     /// A message's reply is complete and correct: record its round trip, and go again while the
-    /// measurement lasts.
+    /// measurement lasts. (Replies still due when it ends are awaited and checked, not counted.)
     private func completeMessage(_ index: Int, _ now: UInt64) {
-        let latency = min(now - connections[index].sentAt, LoadReport.highestLatency)
-        _ = report.latency.record(latency)
-        _ = recentLatency.record(latency)
-        report.messages += 1
-        recentMessages += 1
+        outstanding -= 1
+        if now < measurementEnds {
+            let latency = min(now - connections[index].sentAt, LoadReport.highestLatency)
+            _ = report.latency.record(latency)
+            _ = recentLatency.record(latency)
+            report.messages += 1
+            recentMessages += 1
+        }
         connections[index].messagesCompleted += 1
         connections[index].messageStart = MessagePattern.nextStart(
             after: connections[index].messageStart, payloadBytes: configuration.messageBytes)
@@ -337,7 +346,10 @@ final class LoadGenerator {
     private func fail(_ index: Int, _ kind: LoadReport.ErrorKind, _ description: String) {
         switch connections[index].state {
         case .connecting, .awaitingGreeting: opening -= 1
-        case .ready, .inMessage: active -= 1
+        case .ready: active -= 1
+        case .inMessage:
+            active -= 1
+            outstanding -= 1
         case .unopened, .closed: break
         }
         report.recordError(kind, "client \(index + 1): \(description)")

@@ -9,6 +9,7 @@
 // measure the difference instead of asserting it.
 
 import ArgumentParser
+import CLinux
 import Glibc
 import ServerCore
 
@@ -42,10 +43,15 @@ final class ToyServer: Sendable {
     func acceptClients() {
         signal(SIGPIPE, SIG_IGN)
         while true {
-            guard let (client, _) = try? listener.accept() else {
-                listener.close()  // stop() shut it down; nobody else uses it
+            // accept4 with SOCK_CLOEXEC: a process spawned meanwhile (a server `compare` starts,
+            // a parallel test's) must not inherit the client and keep its connection open.
+            let fd = accept4(listener.fd, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
+            if fd < 0 {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                listener.close()  // stop() shut it down (EINVAL); nobody else uses it
                 return
             }
+            let client = Socket(fd: fd)
             if noDelay { try? client.setOption(Int32(IPPROTO_TCP), Int32(TCP_NODELAY), 1) }
             do {
                 try startDetachedThread { [self] in
