@@ -18,7 +18,7 @@ struct ClientFailure: Error, Sendable, Equatable, CustomStringConvertible {
             switch self {
             case let .connection(host, port): "the connection to \(host):\(port)"
             case .greeting: "the greeting \(quoted([ProtocolMachine.greeting]))"
-            case let .reply(chunk, expected): "the reply to \(quoted(chunk)) (\(quoted(expected)))"
+            case let .reply(chunk, expected): "the reply to \(quoted(chunk)) (expected \(quoted(expected)))"
             }
         }
     }
@@ -60,8 +60,8 @@ struct ClientFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case let .wrongReply(awaited, expected, received):
             return "\(client) got wrong bytes waiting for \(awaited): expected \(quoted(expected)), got \(quoted(received))"
         case let .closedEarly(awaited, received):
-            let soFar = received.isEmpty ? "nothing" : "only \(quoted(received))"
-            return "\(client): the server closed the connection while \(client) waited for \(awaited); it sent \(soFar)"
+            let soFar = received.isEmpty ? "nothing of it" : "only \(quoted(received))"
+            return "\(client) was cut off: the server closed the connection while it waited for \(awaited), having sent \(soFar)"
         case let .ioFailed(error):
             return "\(client) failed: \(error)"
         }

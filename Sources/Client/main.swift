@@ -101,7 +101,7 @@ struct RunFailure: Error, CustomStringConvertible {
     let first: ClientFailure
 
     var description: String {
-        failed == 1 && of == 1 ? "\(first)" : "\(failed) of \(of) clients failed; the first: \(first)"
+        failed == 1 && of == 1 ? "\(first)" : "\(failed) of \(of) clients failed. \(first)"
     }
 }
 
