@@ -98,7 +98,13 @@ struct Timeline: Sendable {
         var out = "<g class=\"axis\">\n"
         out += "<line x1=\"\(n(plotLeft))\" y1=\"\(n(axisY))\" x2=\"\(n(plotRight))\" y2=\"\(n(axisY))\" stroke=\"black\"/>\n"
         let ticks = Int((axisEnd / tickStep).rounded())
-        let decimals = tickStep >= 1 ? 0 : tickStep >= 0.1 ? 1 : tickStep >= 0.01 ? 2 : 3
+        // As many decimals as the step needs: 1 → "2", 0.5 → "2.5", 0.05 → "0.15".
+        var decimals = 0
+        var scaled = tickStep
+        while decimals < 6 && abs(scaled - scaled.rounded()) > 1e-6 * max(1, scaled) {
+            decimals += 1
+            scaled *= 10
+        }
         for tick in 0...ticks {
             let seconds = Double(tick) * tickStep
             let tickX = n(x(seconds))
