@@ -32,6 +32,8 @@ struct SimulatedClient: Sendable {
     let timeout: Double
     /// The monotonic time the run started; the times this client reports count from it.
     let origin: Double
+    /// Where the client's lines go: timestamped to standard output, or to a test's recorder.
+    var log: @Sendable (String) -> Void = { Log.line($0) }
 
     /// Plays the session and logs one line per event. A failure is logged too, and returned.
     func run() -> Result<SessionTimes, ClientFailure> {
@@ -39,7 +41,7 @@ struct SimulatedClient: Sendable {
             return .success(try playSession())
         } catch {
             let failure = error as? ClientFailure ?? ClientFailure(client: name, reason: .ioFailed(error: "\(error)"))
-            Log.line("\(name) FAILED: \(failure)")
+            log("\(name) FAILED: \(failure)")
             return .failure(failure)
         }
     }
@@ -49,7 +51,7 @@ struct SimulatedClient: Sendable {
         let socket = try connect()
         let greeted: Double
         do {
-            Log.line("\(name) connected")
+            log("\(name) connected")
             try receive([ProtocolMachine.greeting], waitingFor: .greeting, from: socket)
             greeted = secondsSinceOrigin()
             try converse(over: socket)
@@ -57,7 +59,7 @@ struct SimulatedClient: Sendable {
             socket.close()
             throw error
         }
-        Log.line("\(name) disconnecting")
+        log("\(name) disconnecting")
         socket.close()
         return SessionTimes(arrived: arrived, greeted: greeted, departed: secondsSinceOrigin())
     }
@@ -69,7 +71,7 @@ struct SimulatedClient: Sendable {
         for (index, (chunk, expected)) in zip(script.chunks, script.expectedReplies).enumerated() {
             if index > 0 { sleep(until: lastSent + interval) }
             lastSent = monotonicSeconds()
-            Log.line("\(name) sending \(quoted(chunk))")
+            log("\(name) sending \(quoted(chunk))")
             try socket.writeAll(chunk)
             try receive(expected, waitingFor: .reply(to: chunk, expected: expected), from: socket)
         }
@@ -87,7 +89,7 @@ struct SimulatedClient: Sendable {
             }
             let count = try buffer.withUnsafeMutableBytes { try socket.read(into: $0) }
             if count == 0 { throw failure(.closedEarly(waitingFor: awaited, received: received)) }
-            Log.line("\(name) received \(quoted(buffer[..<count]))")
+            log("\(name) received \(quoted(buffer[..<count]))")
             received += buffer[..<count]
             // Checked as bytes arrive, so a wrong (or extra) byte is reported now, not as a timeout.
             if !expected.starts(with: received) {

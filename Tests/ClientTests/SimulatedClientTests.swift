@@ -6,19 +6,35 @@
 
 import Glibc
 import ServerCore
+import Synchronization
 import Testing
 @testable import Client
 
 @Suite struct SimulatedClientTests {
     @Test func aCorrectServerServesTheWholeSession() throws {
         let server = try OneClientServer { client in _ = serveConnection(client) }
-        let outcome = client(port: server.port, interval: 0.05).run()
+        let recorder = LogRecorder()
+        let outcome = client(port: server.port, interval: 0.05, recorder: recorder).run()
         server.finish()
         let times = try outcome.get()
         #expect(0 <= times.arrived && times.arrived <= times.greeted && times.greeted <= times.departed)
         // Three chunks, the later two each an interval after the one before.
         #expect(times.departed - times.greeted >= 0.1)
         #expect(times.departed < 5)
+
+        // The log tells the session in order, in the seed transcript's words.
+        let lines = recorder.lines
+        #expect(lines.first == "conn7 connected")
+        #expect(lines.last == "conn7 disconnecting")
+        #expect(lines.filter { $0.hasPrefix("conn7 sending") }
+            == [#"conn7 sending "^abc$de^abte$f""#, #"conn7 sending "xyz^123""#, #"conn7 sending "25$^ab0000$abab""#])
+        // However the bytes were split into reads, together they are the greeting and the replies.
+        let received = lines.compactMap { line -> String? in
+            guard line.hasPrefix(#"conn7 received ""#) && line.hasSuffix(#"""#) else { return nil }
+            return String(line.dropFirst(#"conn7 received ""#.count).dropLast())
+        }
+        #expect(received.joined() == "*bcdbcuf23436bc1111")
+        #expect(!lines.contains { $0.contains("FAILED") })
     }
 
     @Test func aWrongByteIsReportedWithExpectedAndReceived() throws {
@@ -28,8 +44,12 @@ import Testing
             try? client.writeAll(Array("bcdbcug".utf8))  // the last byte should be "f"
             drain(client)
         }
-        let outcome = client(port: server.port).run()
+        let recorder = LogRecorder()
+        let outcome = client(port: server.port, recorder: recorder).run()
         server.finish()
+        #expect(recorder.lines.last
+            == #"conn7 FAILED: conn7 got a wrong reply to "^abc$de^abte$f": expected "bcdbcuf", got "bcdbcug""#)
+        #expect(!recorder.lines.contains("conn7 disconnecting"))
         let failure = try #require(outcome.failure)
         #expect(failure.reason == .wrongReply(
             waitingFor: .reply(to: Array("^abc$de^abte$f".utf8), expected: Array("bcdbcuf".utf8)),
@@ -126,10 +146,19 @@ import Testing
 
 // MARK: - Helpers
 
-private func client(port: UInt16, interval: Double = 0.01, timeout: Double = 5) -> SimulatedClient {
+private func client(
+    port: UInt16, interval: Double = 0.01, timeout: Double = 5, recorder: LogRecorder = LogRecorder()
+) -> SimulatedClient {
     SimulatedClient(
         name: "conn7", host: "127.0.0.1", port: port, script: .seed,
-        interval: interval, timeout: timeout, origin: monotonicSeconds())
+        interval: interval, timeout: timeout, origin: monotonicSeconds(), log: { recorder.append($0) })
+}
+
+/// Keeps a client's log lines for the test to read, instead of printing them.
+private final class LogRecorder: Sendable {
+    private let recorded = Mutex<[String]>([])
+    func append(_ line: String) { recorded.withLock { $0.append(line) } }
+    var lines: [String] { recorded.withLock { $0 } }
 }
 
 /// A server for exactly one client, listening on a port the kernel picks and running
