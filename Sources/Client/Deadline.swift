@@ -25,8 +25,6 @@ struct Deadline: Sendable {
         instant = monotonicSeconds() + seconds
     }
 
-    var hasPassed: Bool { monotonicSeconds() >= instant }
-
     /// The time left as poll(2) wants it: whole milliseconds, rounded up so that a wait never
     /// ends just before the deadline and spins.
     var remainingMilliseconds: Int32 {
