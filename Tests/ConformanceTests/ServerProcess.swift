@@ -262,6 +262,35 @@ final class ServerProcess: @unchecked Sendable {
     }
 }
 
+/// Starts `executable`, runs `body` with it, and kills it afterwards, pass or fail. If `body`
+/// throws, the error is rethrown with what became of the server (still running, or how it
+/// ended) and the end of its output: "connection reset" usually means "the server died".
+func withServer<Result>(_ executable: String, arguments: [String] = [],
+                        _ body: (ServerProcess) throws -> Result) throws -> Result {
+    let server = try ServerProcess(executable, arguments: arguments)
+    defer { server.kill() }
+    do {
+        return try body(server)
+    } catch {
+        throw HarnessError("\(error)\n\(server.report())")
+    }
+}
+
+extension ServerProcess {
+    /// `Part2Threaded (pid 123) exited with status 141 (signal 13)` or `... is still running`,
+    /// then the last lines of its output.
+    func report(lastLines: Int = 20) -> String {
+        let state: String
+        if let status = waitForExit(timeout: 1) {  // a dying server may need a moment to be reapable
+            state = status > 128 ? "exited with status \(status) (signal \(status - 128))" : "exited with status \(status)"
+        } else {
+            state = "is still running"
+        }
+        let lines = output.split(separator: "\n", omittingEmptySubsequences: false)
+        return "\(executable) (pid \(pid)) \(state); last output:\n" + lines.suffix(lastLines).joined(separator: "\n")
+    }
+}
+
 // MARK: - The client
 
 /// A test's end of one TCP connection to a server. Every wait has a timeout and every failure
