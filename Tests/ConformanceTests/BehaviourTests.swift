@@ -70,7 +70,7 @@ struct BehaviourTests {
             #expect(try second.receive("b") == "b", "the clients holding the slots are still served")
 
             first.close()
-            #expect(try third.receive(greeting, timeout: 10) == greeting, "greeted once a slot is free")
+            #expect(try third.receive("*", timeout: 10) == "*", "greeted once a slot is free")
             try third.runSeedVector()
             try third.expectNoStrayReplies()
         }

@@ -5,6 +5,8 @@
 // is a blocking client over a real TCP socket with timeouts on every wait, so a server that stops
 // answering fails a test with a message instead of hanging the run. `BackgroundThread` runs a
 // blocking job (sending a large message while the test reads the replies) on a pthread of its own.
+// The seed vector and a few session steps every suite needs (`connectAndGreet`, `runSeedVector`,
+// `expectNoStrayReplies`) live here too, so all the server suites share one definition.
 //
 // Tests run in parallel in one process, so every descriptor the harness opens is close-on-exec:
 // a client socket inherited by another test's server would keep that connection open after the
@@ -371,12 +373,12 @@ struct TestClient: Sendable {
         var buffer = [UInt8](repeating: 0, count: min(max(count, 1), 65_536))
         while received.count < count {
             guard try waitForInput(until: deadline) else {
-                throw HarnessError("expected \(count) bytes within \(timeout) s, got \(received.count): \(describe(received))")
+                throw HarnessError("expected \(count) bytes within \(timeout) s, got \(received.count): \(describeBytes(received))")
             }
             let wanted = min(count - received.count, buffer.count)
             let got = buffer.withUnsafeMutableBytes { Glibc.recv(socket.fd, $0.baseAddress, wanted, 0) }
             if got == 0 {
-                throw HarnessError("server closed the connection after \(received.count) of \(count) expected bytes: \(describe(received))")
+                throw HarnessError("server closed the connection after \(received.count) of \(count) expected bytes: \(describeBytes(received))")
             }
             if got < 0 {
                 if errno == EINTR || errno == EAGAIN { continue }
@@ -428,7 +430,7 @@ struct TestClient: Sendable {
                 if errno == ECONNRESET { return }
                 throw SystemCallError("recv(2)", code: errno)
             }
-            throw HarnessError("expected the server to close the connection, but it sent \(describe([byte]))")
+            throw HarnessError("expected the server to close the connection, but it sent \(describeBytes([byte]))")
         }
     }
 
@@ -485,13 +487,72 @@ struct TestClient: Sendable {
 }
 
 /// `"bcd" (3 bytes)` for printable text, else the first bytes in hex.
-func describe(_ bytes: [UInt8]) -> String {
+func describeBytes(_ bytes: [UInt8]) -> String {
     let shown = bytes.prefix(64)
     let printable = shown.allSatisfy { (0x20...0x7E).contains($0) }
     let text = printable
         ? "\"\(String(decoding: shown, as: UTF8.self))\""
         : shown.map { String($0, radix: 16) }.joined(separator: " ")
     return "\(text)\(bytes.count > shown.count ? " ..." : "") (\(bytes.count) bytes)"
+}
+
+// MARK: - Protocol sessions
+
+/// The seed test vector: three chunks sent one after the other on one connection, with the
+/// replies each earns. The protocol state carries across chunks.
+let seedChunks: [(input: String, reply: String)] = [
+    ("^abc$de^abte$f", "bcdbcuf"),
+    ("xyz^123", "234"),
+    ("25$^ab0000$abab", "36bc1111"),
+]
+
+extension TestClient {
+    /// Connects and checks that the first byte to arrive is the greeting, `*`.
+    static func connectAndGreet(port: UInt16) throws -> TestClient {
+        let client = try connect(port: port)
+        do {
+            let first = try client.receive(exactly: 1)
+            if first != [ProtocolMachine.greeting] { throw HarnessError("expected the greeting \"*\", got \(describeBytes(first))") }
+        } catch {
+            client.close()
+            throw error
+        }
+        return client
+    }
+
+    /// Sends the seed chunks, waiting for each chunk's reply before sending the next.
+    func runSeedVector() throws {
+        for (input, reply) in seedChunks {
+            try send(input)
+            let got = try receive(reply)
+            if got != reply { throw HarnessError("sent \"\(input)\", expected \"\(reply)\", got \"\(got)\"") }
+        }
+    }
+
+    /// Proves no stray reply bytes are in flight: `$^A$` earns exactly `B` from either state
+    /// (a `$` while waiting is ignored), so anything else arriving first is a byte too many.
+    func expectNoStrayReplies() throws {
+        try send("$^A$")
+        let got = try receive(exactly: 1)
+        if got != Array("B".utf8) { throw HarnessError("expected only \"B\" after \"$^A$\", got \(describeBytes(got)) first") }
+    }
+}
+
+/// A seeded pseudo-random generator (SplitMix64), so a failing run can be replayed.
+struct SeededGenerator: RandomNumberGenerator {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
 }
 
 // MARK: - Waiting
