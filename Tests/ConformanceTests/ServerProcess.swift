@@ -29,7 +29,8 @@ struct HarnessError: Error, CustomStringConvertible {
 /// A server executable running in a child process, listening on a port the kernel chose.
 ///
 /// The process is killed when this object is deinitialised, but Swift may end an object's
-/// lifetime right after its last use, so a test should also say `defer { server.kill() }`.
+/// lifetime right after its last use, so a test should also say `defer { server.kill() }`, or
+/// use `withServer(_:arguments:_:)`, which does that and reports the server's fate on failure.
 // @unchecked Sendable: `exitStatus`, the only mutable state, is read and written with `mutex` locked.
 final class ServerProcess: @unchecked Sendable {
     /// The executable's name, e.g. `Part2Threaded`.
@@ -237,7 +238,11 @@ final class ServerProcess: @unchecked Sendable {
                 guard firstLine.hasPrefix(prefix), let colon = firstLine.lastIndex(of: ":"),
                       let port = UInt16(firstLine[firstLine.index(after: colon)...]), port != 0
                 else {
-                    throw HarnessError("\(executable)'s first line should be '\(prefix)HOST:PORT', got:\n\(output)")
+                    // Usually an error message on the way out: say whether the server is still there.
+                    var status: Int32 = 0
+                    let exited = waitUntil(timeout: 1) { waitpid(pid, &status, WNOHANG) == pid }
+                    let fate = exited ? "it exited with status \(decode(status))" : "it is still running"
+                    throw HarnessError("\(executable)'s first line should be '\(prefix)HOST:PORT'; \(fate); output:\n\(output)")
                 }
                 return port
             }
@@ -303,7 +308,9 @@ struct TestClient: Sendable {
     /// Connects to `127.0.0.1:port` with Nagle's algorithm off, so each `send` leaves at once.
     /// `receiveBufferSize` and `sendBufferSize` (bytes) shrink the kernel buffers before the
     /// connection is made, e.g. for a client that never reads and should stall quickly.
-    static func connect(port: UInt16, host: String = "127.0.0.1",
+    /// Throws if the connection is not made within `timeout` seconds (a full accept queue makes
+    /// the kernel drop the handshake, and a plain `connect` would then wait for minutes).
+    static func connect(port: UInt16, host: String = "127.0.0.1", timeout: Double = 10,
                         receiveBufferSize: Int32? = nil, sendBufferSize: Int32? = nil) throws -> TestClient {
         signal(SIGPIPE, SIG_IGN)
         let address = try SocketAddress(host: host, port: port)
@@ -314,14 +321,40 @@ struct TestClient: Sendable {
             if let receiveBufferSize { try socket.setOption(SOL_SOCKET, SO_RCVBUF, receiveBufferSize) }
             if let sendBufferSize { try socket.setOption(SOL_SOCKET, SO_SNDBUF, sendBufferSize) }
             try socket.setOption(Int32(IPPROTO_TCP), TCP_NODELAY, 1)
-            if address.withSockaddr({ Glibc.connect(socket.fd, $0, $1) }) == -1 {
-                throw SystemCallError("connect(2) to \(host):\(port)", code: errno)
+            // A blocking send that makes no progress for this long fails with EAGAIN rather than
+            // hanging the whole test run on a server that has stopped reading.
+            var sendTimeout = timeval(tv_sec: 30, tv_usec: 0)
+            try retryingOnInterrupt("setsockopt(2)") {
+                setsockopt(socket.fd, SOL_SOCKET, SO_SNDTIMEO, &sendTimeout, socklen_t(MemoryLayout<timeval>.size))
             }
+            try connect(socket, to: address, timeout: timeout)
         } catch {
             socket.close()
             throw error
         }
         return TestClient(socket: socket)
+    }
+
+    /// `connect` with a time limit: start it non-blocking, wait for the socket to become writable,
+    /// then read the outcome from `SO_ERROR`.
+    private static func connect(_ socket: Socket, to address: SocketAddress, timeout: Double) throws {
+        let flags = fcntl(socket.fd, F_GETFL)
+        _ = fcntl(socket.fd, F_SETFL, flags | O_NONBLOCK)
+        defer { _ = fcntl(socket.fd, F_SETFL, flags) }
+        if address.withSockaddr({ Glibc.connect(socket.fd, $0, $1) }) == 0 { return }
+        guard errno == EINPROGRESS || errno == EINTR else { throw SystemCallError("connect(2) to \(address)", code: errno) }
+        let deadline = Deadline(after: timeout)
+        var pollEntry = pollfd(fd: socket.fd, events: Int16(POLLOUT), revents: 0)
+        while true {
+            let ready = poll(&pollEntry, 1, deadline.millisecondsLeft)
+            if ready > 0 { break }
+            if ready == 0 { throw HarnessError("connect(2) to \(address) did not complete within \(timeout) s (accept queue full?)") }
+            if errno != EINTR { throw SystemCallError("poll(2)", code: errno) }
+        }
+        var failure: Int32 = 0
+        var length = socklen_t(MemoryLayout<Int32>.size)
+        try retryingOnInterrupt("getsockopt(2)") { getsockopt(socket.fd, SOL_SOCKET, SO_ERROR, &failure, &length) }
+        if failure != 0 { throw SystemCallError("connect(2) to \(address)", code: failure) }
     }
 
     /// Sends every byte, blocking while the socket's send buffer is full.
@@ -332,6 +365,9 @@ struct TestClient: Sendable {
                 let sent = Glibc.send(socket.fd, buffer.baseAddress! + offset, buffer.count - offset, Int32(MSG_NOSIGNAL))
                 if sent < 0 {
                     if errno == EINTR { continue }
+                    if errno == EAGAIN {
+                        throw HarnessError("send(2) made no progress for 30 s after \(offset) of \(buffer.count) bytes; is the server still reading?")
+                    }
                     throw HarnessError("send(2) failed after \(offset) of \(buffer.count) bytes: \(SystemCallError("send(2)", code: errno))")
                 }
                 offset += sent
