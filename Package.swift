@@ -52,6 +52,7 @@ let package = Package(
             // Depending on the executables makes `swift test` build them before the suite runs.
             dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded"]
         ),
+        .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
         .testTarget(name: "ChapterTests"),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerCore", "CLinux", argumentParser]),
         .testTarget(name: "ExerciseTests", dependencies: ["Exercises", "ServerCore"]),
