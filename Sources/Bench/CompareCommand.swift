@@ -99,7 +99,7 @@ struct CompareCommand: ParsableCommand {
             duration: duration, servers: lineup)
         try writeFiles(figures)
         Log.plain("")
-        Log.plain("closed-loop load, \(messageBytes)-byte messages, \(Units.decimal(duration)) s per run (server RSS/threads: peak; CPU: % of one core)")
+        Log.plain("closed-loop load, \(messageBytes)-byte messages, \(Units.decimal(duration)) s per run (server RSS/threads: peak; CPU: % of one core, server and Bench)")
         figures.loadTable.forEach(Log.plain)
         Log.plain("")
         Log.plain("idle connections, held \(Units.decimal(idleDuration)) s")
@@ -159,6 +159,7 @@ struct CompareCommand: ParsableCommand {
         row.peakResidentBytes = peak.residentBytes
         row.peakThreads = peak.threads
         row.cpuPercent = report.measuredSeconds > 0 ? (cpuAtEnd - cpuAtStart) / report.measuredSeconds * 100 : 0
+        row.generatorCPUPercent = report.generatorCPUPercent
         Log.plain("   \(Units.count(Int(report.messagesPerSecond.rounded()))) msgs/s, p99 \(Units.duration(nanoseconds: Double(row.p99))), \(report.errorLine)")
         if !report.succeeded { report.lines.filter { $0.hasPrefix("  error") }.prefix(5).forEach(Log.plain) }
         return row

@@ -20,18 +20,18 @@ struct ComparisonFigures {
     var loadCSV: CSVWriter {
         var csv = CSVWriter(
             columns: ["server", "clients", "messages", "msgs_per_s", "p50_us", "p90_us", "p99_us", "max_us",
-                      "errors", "server_peak_rss_kib", "server_peak_threads", "server_cpu_percent", "note"],
+                      "errors", "server_peak_rss_kib", "server_peak_threads", "server_cpu_percent", "bench_cpu_percent", "note"],
             comments: header("closed-loop load: each client sends '^' + \(messageBytes) bytes + '$' and waits for the verified reply; \(Units.decimal(duration)) s per run"))
         for row in load {
             if let skipped = row.skipped {
-                csv.append([row.server, String(row.clients), "", "", "", "", "", "", "", "", "", "", "not run: \(skipped)"])
+                csv.append([row.server, String(row.clients), "", "", "", "", "", "", "", "", "", "", "", "not run: \(skipped)"])
                 continue
             }
             csv.append([
                 row.server, String(row.clients), String(row.messages), Units.decimal(row.messagesPerSecond, digits: 0),
                 micro(row.p50), micro(row.p90), micro(row.p99), micro(row.max), String(row.errors),
                 String(row.peakResidentBytes / 1024), String(row.peakThreads), Units.decimal(row.cpuPercent, digits: 0),
-                row.errorSummary,
+                Units.decimal(row.generatorCPUPercent, digits: 0), row.errorSummary,
             ])
         }
         return csv
@@ -112,14 +112,14 @@ struct ComparisonFigures {
     // MARK: Tables
 
     var loadTable: [String] {
-        var lines = ["\(Units.left("server", 18)) \(Units.right("clients", 7)) \(Units.right("msgs/s", 10)) \(Units.right("p50", 9)) \(Units.right("p99", 9)) \(Units.right("max", 9)) \(Units.right("errors", 6)) \(Units.right("RSS", 10)) \(Units.right("threads", 7)) \(Units.right("CPU", 5))"]
+        var lines = ["\(Units.left("server", 18)) \(Units.right("clients", 7)) \(Units.right("msgs/s", 10)) \(Units.right("p50", 9)) \(Units.right("p99", 9)) \(Units.right("max", 9)) \(Units.right("errors", 6)) \(Units.right("RSS", 10)) \(Units.right("threads", 7)) \(Units.right("CPU", 5)) \(Units.right("Bench", 5))"]
         for row in load {
             let start = "\(Units.left(row.server, 18)) \(Units.right(Units.count(row.clients), 7))"
             if let skipped = row.skipped {
                 lines.append("\(start)   not run: \(skipped)")
                 continue
             }
-            lines.append("\(start) \(Units.right(Units.count(Int(row.messagesPerSecond.rounded())), 10)) \(Units.right(Units.duration(nanoseconds: Double(row.p50)), 9)) \(Units.right(Units.duration(nanoseconds: Double(row.p99)), 9)) \(Units.right(Units.duration(nanoseconds: Double(row.max)), 9)) \(Units.right(Units.count(row.errors), 6)) \(Units.right(Units.bytes(Double(row.peakResidentBytes)), 10)) \(Units.right(Units.count(row.peakThreads), 7)) \(Units.right(Units.decimal(row.cpuPercent, digits: 0) + "%", 5))")
+            lines.append("\(start) \(Units.right(Units.count(Int(row.messagesPerSecond.rounded())), 10)) \(Units.right(Units.duration(nanoseconds: Double(row.p50)), 9)) \(Units.right(Units.duration(nanoseconds: Double(row.p99)), 9)) \(Units.right(Units.duration(nanoseconds: Double(row.max)), 9)) \(Units.right(Units.count(row.errors), 6)) \(Units.right(Units.bytes(Double(row.peakResidentBytes)), 10)) \(Units.right(Units.count(row.peakThreads), 7)) \(Units.right(Units.decimal(row.cpuPercent, digits: 0) + "%", 5)) \(Units.right(Units.decimal(row.generatorCPUPercent, digits: 0) + "%", 5))")
         }
         return lines
     }

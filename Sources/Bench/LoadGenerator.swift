@@ -67,6 +67,7 @@ final class LoadGenerator {
         var phaseStarted = setupStarted
         var nextTick = setupStarted + second
         var nextScan = setupStarted
+        var cpuAtStart: UInt64 = 0
         hooks.phaseStarted(.connecting)
         while true {
             var now = MonotonicClock.now()
@@ -78,12 +79,14 @@ final class LoadGenerator {
                     hooks.phaseStarted(phase)
                     now = MonotonicClock.now()
                     phaseStarted = now
+                    cpuAtStart = MonotonicClock.threadCPUTime()
                     nextTick = now + second
                     measurementEnds = now + MonotonicClock.nanoseconds(configuration.duration)
                     if phase == .measuring { startEveryClient(now) }
                 }
             } else if phase != .draining && (now >= measurementEnds || active == 0) {
                 report.measuredSeconds = Double(min(now, measurementEnds) - phaseStarted) / 1e9
+                report.generatorCPUSeconds = Double(MonotonicClock.threadCPUTime() - cpuAtStart) / 1e9
                 hooks.measurementEnded()
                 measurementEnds = min(measurementEnds, now)
                 phase = .draining

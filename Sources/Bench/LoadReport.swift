@@ -32,6 +32,10 @@ struct LoadReport {
     var setupSeconds = 0.0
     /// Seconds the measurement (or, with `--idle`, the hold) lasted.
     var measuredSeconds = 0.0
+    /// CPU time the load generator's thread used during the measurement: near
+    /// `measuredSeconds`, the generator was saturated and the figures are its limit, not the
+    /// server's.
+    var generatorCPUSeconds = 0.0
     /// Messages whose every reply byte arrived and was right.
     var messages = 0
     /// Round-trip time of each message, in nanoseconds: from its first byte sent to its last
@@ -65,6 +69,11 @@ struct LoadReport {
         measuredSeconds > 0 ? Double(messages) / measuredSeconds : 0
     }
 
+    /// The load generator's own CPU use, in percent of one core.
+    var generatorCPUPercent: Double {
+        measuredSeconds > 0 ? generatorCPUSeconds / measuredSeconds * 100 : 0
+    }
+
     /// Latency at `percentile` (0–100) in nanoseconds; 0 when no message completed.
     func latency(atPercentile percentile: Double) -> UInt64 {
         latency.totalCount == 0 ? 0 : latency.valueAtPercentile(percentile)
@@ -89,6 +98,9 @@ struct LoadReport {
             lines.append("messages: \(Units.count(messages)) in \(Units.decimal(measuredSeconds, digits: 2)) s = \(Units.count(Int(messagesPerSecond.rounded()))) msgs/s")
             let percentiles = [50.0, 90, 99].map { "p\(Int($0)) \(Units.duration(nanoseconds: Double(latency(atPercentile: $0))))" }
             lines.append("latency: " + percentiles.joined(separator: "  ") + "  max \(Units.duration(nanoseconds: Double(maxLatency)))")
+        }
+        if measuredSeconds > 0 {
+            lines.append("load generator: \(Units.decimal(generatorCPUPercent, digits: 0))% of one core during the measurement")
         }
         lines.append(errorLine)
         for description in errorDescriptions { lines.append("  error: \(description)") }

@@ -21,6 +21,8 @@ struct LoadMeasurement: Sendable {
     var peakThreads = 0
     /// Server CPU time over the measurement, as a percentage of one core.
     var cpuPercent = 0.0
+    /// The load generator's CPU time over the measurement, as a percentage of one core.
+    var generatorCPUPercent = 0.0
 }
 
 /// One server holding a number of idle connections.

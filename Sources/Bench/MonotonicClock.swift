@@ -19,3 +19,13 @@ enum MonotonicClock {
         UInt64((max(0, seconds) * 1e9).rounded())
     }
 }
+
+extension MonotonicClock {
+    /// CPU time the calling thread has used, in nanoseconds: how busy the load generator
+    /// itself is, so a report can show it was not the bottleneck.
+    static func threadCPUTime() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+}
