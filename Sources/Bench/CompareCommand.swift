@@ -104,6 +104,10 @@ struct CompareCommand: ParsableCommand {
         Log.plain("")
         Log.plain("idle connections, held \(Units.decimal(idleDuration)) s")
         figures.idleTable.forEach(Log.plain)
+        if !figures.skippedNotes.isEmpty {
+            Log.plain("")
+            figures.skippedNotes.forEach { Log.plain("not run: \($0)") }
+        }
 
         let errors = load.reduce(0) { $0 + $1.errors } + idle.reduce(0) { $0 + $1.errors }
         if errors > 0 {

@@ -88,7 +88,7 @@ struct ComparisonFigures {
     var latencyChart: SVGChart {
         SVGChart(
             title: "99th percentile latency against concurrent clients",
-            xLabel: "concurrent clients", yLabel: "p99 round trip (ms)",
+            xLabel: "concurrent clients", yLabel: "p99 round trip in ms",
             xScale: .logarithmic, yScale: .automatic,
             series: loadSeries { Double($0.p99) / 1e6 },
             notes: ["time from a message's first byte sent to its last reply byte received, \(messageBytes)-byte messages"] + notes)
@@ -98,13 +98,19 @@ struct ComparisonFigures {
         let series: [SVGChart.Series] = servers.compactMap { server in
             let rows = idle.filter { $0.server == server.name && $0.skipped == nil }
             guard let largest = rows.max(by: { $0.connections < $1.connections }) else { return nil }
-            let points = rows.map { SVGChart.Point(x: Double($0.connections), y: Double($0.heldResidentBytes) / 1_048_576) }
+            // The server before any connection is the point at 0: the line's slope is then the
+            // cost per connection, and its intercept what the server costs doing nothing.
+            let idleServer = rows.min(by: { $0.connections < $1.connections }).map {
+                SVGChart.Point(x: 0, y: Double($0.baselineResidentBytes) / 1_048_576)
+            }
+            let points = [idleServer].compactMap { $0 }
+                + rows.map { SVGChart.Point(x: Double($0.connections), y: Double($0.heldResidentBytes) / 1_048_576) }
             return SVGChart.Series(name: "\(server.name): \(Units.bytes(largest.bytesPerConnection))/connection", points: points)
         }
         return SVGChart(
             title: "Server memory against idle connections",
-            xLabel: "idle connections", yLabel: "server resident memory (MiB)",
-            xScale: .logarithmic, yScale: .automatic,
+            xLabel: "idle connections", yLabel: "server resident memory in MiB",
+            xScale: .linear, yScale: .linear,
             series: series,
             notes: ["RSS while holding that many greeted, silent connections; per connection = (held - before) / connections"] + notes)
     }
@@ -115,23 +121,27 @@ struct ComparisonFigures {
         var lines = ["\(Units.left("server", 18)) \(Units.right("clients", 7)) \(Units.right("msgs/s", 10)) \(Units.right("p50", 9)) \(Units.right("p99", 9)) \(Units.right("max", 9)) \(Units.right("errors", 6)) \(Units.right("RSS", 10)) \(Units.right("threads", 7)) \(Units.right("CPU", 5)) \(Units.right("Bench", 5))"]
         for row in load {
             let start = "\(Units.left(row.server, 18)) \(Units.right(Units.count(row.clients), 7))"
-            if let skipped = row.skipped {
-                lines.append("\(start)   not run: \(skipped)")
-                continue
-            }
+            if row.skipped != nil { continue }  // said once, under the table
             lines.append("\(start) \(Units.right(Units.count(Int(row.messagesPerSecond.rounded())), 10)) \(Units.right(Units.duration(nanoseconds: Double(row.p50)), 9)) \(Units.right(Units.duration(nanoseconds: Double(row.p99)), 9)) \(Units.right(Units.duration(nanoseconds: Double(row.max)), 9)) \(Units.right(Units.count(row.errors), 6)) \(Units.right(Units.bytes(Double(row.peakResidentBytes)), 10)) \(Units.right(Units.count(row.peakThreads), 7)) \(Units.right(Units.decimal(row.cpuPercent, digits: 0) + "%", 5)) \(Units.right(Units.decimal(row.generatorCPUPercent, digits: 0) + "%", 5))")
         }
         return lines
+    }
+
+    /// One line per server that was left out of some runs, saying why.
+    var skippedNotes: [String] {
+        var seen = Set<String>()
+        return (load.map { ($0.server, $0.skipped) } + idle.map { ($0.server, $0.skipped) })
+            .compactMap { server, skipped in
+                guard let skipped, seen.insert(server).inserted else { return nil }
+                return "\(server): \(skipped)"
+            }
     }
 
     var idleTable: [String] {
         var lines = ["\(Units.left("server", 18)) \(Units.right("connections", 11)) \(Units.right("RSS before", 11)) \(Units.right("RSS held", 11)) \(Units.right("per conn.", 10)) \(Units.right("threads", 7)) \(Units.right("errors", 6))"]
         for row in idle {
             let start = "\(Units.left(row.server, 18)) \(Units.right(Units.count(row.connections), 11))"
-            if let skipped = row.skipped {
-                lines.append("\(start)   not run: \(skipped)")
-                continue
-            }
+            if row.skipped != nil { continue }  // said once, under the table
             lines.append("\(start) \(Units.right(Units.bytes(Double(row.baselineResidentBytes)), 11)) \(Units.right(Units.bytes(Double(row.heldResidentBytes)), 11)) \(Units.right(Units.bytes(row.bytesPerConnection), 10)) \(Units.right(Units.count(row.threads), 7)) \(Units.right(Units.count(row.errors), 6))")
         }
         return lines

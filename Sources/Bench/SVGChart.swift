@@ -236,12 +236,12 @@ extension SVGChart {
             return 10 * magnitude
         }
 
-        /// `0.5`, `20`, `1,000`, `10k`, `2M`: short labels for round numbers.
+        /// `0.5`, `20`, `1k`, `250k`, `2M`: short labels for round numbers.
         static func label(_ value: Double) -> String {
             if value >= 1_000_000 && value.truncatingRemainder(dividingBy: 1_000_000) == 0 {
                 return "\(Units.count(Int(value / 1_000_000)))M"
             }
-            if value >= 10_000 && value.truncatingRemainder(dividingBy: 1_000) == 0 {
+            if value >= 1_000 && value.truncatingRemainder(dividingBy: 1_000) == 0 {
                 return "\(Units.count(Int(value / 1_000)))k"
             }
             if value >= 1 && value == value.rounded() { return Units.count(Int(value)) }

@@ -166,7 +166,7 @@ struct FigureWriterTests {
         let series = try seriesInSVG(svg)
         #expect(series.map(\.name) == ["Part1Sequential (1 client only)", "Part2Threaded"])
         #expect(series[1].points.map(\.y) == [0.05, 0.5, 5, 50])
-        #expect(try allText(svg).contains("p99 round trip (ms) (log scale)"))
+        #expect(try allText(svg).contains("p99 round trip in ms (log scale)"))
     }
 
     @Test("the memory chart has a series per server that held connections, named with its cost per connection")
@@ -174,7 +174,16 @@ struct FigureWriterTests {
         let series = try seriesInSVG(sampleFigures().memoryChart.render())
         #expect(series.count == 1)
         #expect(series[0].name.hasPrefix("Part2Threaded: 17.0 KiB/connection"))
-        #expect(series[0].points.map(\.x) == [1000, 10000])
+        #expect(series[0].points.map(\.x) == [0, 1000, 10000])
+        #expect(series[0].points.map(\.y) == [14, 30, 180])  // MiB: before, with 1,000, with 10,000
+    }
+
+    @Test("the printed table has a row per run, and says once which server was not run and why")
+    func tables() {
+        let figures = sampleFigures()
+        #expect(figures.loadTable.count == 1 + 5)  // header, Part1 at 1, Part2 at four loads
+        #expect(figures.idleTable.count == 1 + 2)
+        #expect(figures.skippedNotes == ["Part1Sequential: serves one client at a time, so it is measured at 1 client only"])
     }
 
     @Test("text that needs escaping stays well-formed XML")
