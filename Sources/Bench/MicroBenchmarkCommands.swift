@@ -68,7 +68,12 @@ struct HandoffCommand: ParsableCommand {
 
 struct ThreadsMemoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "threads-memory", abstract: "Resident memory per idle thread (median of several runs).")
+        commandName: "threads-memory", abstract: "Resident memory per idle thread (median of several runs).",
+        discussion: """
+            Each run happens in a fresh child process: glibc keeps the stacks of finished threads \
+            (up to 40 MiB) for reuse, so a second run in the same process would find pages already \
+            resident and under-count.
+            """)
 
     @Option(help: "Comma-separated thread counts.")
     var counts = "1000,10000"
@@ -79,21 +84,31 @@ struct ThreadsMemoryCommand: ParsableCommand {
     @Option(help: "Also write the figures to this CSV file.")
     var csv: String?
 
+    @Option(help: .hidden)
+    var probe: String?
+
     /// A kind of thread whose idle cost is measured: `bytesPerThread(count)` starts `count` of
     /// them, parks them, and returns the RSS each added.
     struct Kind {
+        /// Names the kind on the command line of the child process that measures it.
+        var id: String
         var label: String
         var bytesPerThread: (Int) throws -> Double
     }
 
     /// The kinds measured; add one to measure another.
     static var kinds: [Kind] { [
-        Kind(label: "pthread, default stack (8 MiB)") { try PthreadCosts.idleThreadMemory(count: $0, stackSize: nil) },
-        Kind(label: "pthread, 64 KiB stack") { try PthreadCosts.idleThreadMemory(count: $0, stackSize: 64 * 1024) },
+        Kind(id: "pthread-default", label: "pthread, default stack (8 MiB)") {
+            try PthreadCosts.idleThreadMemory(count: $0, stackSize: nil)
+        },
+        Kind(id: "pthread-64k", label: "pthread, 64 KiB stack") {
+            try PthreadCosts.idleThreadMemory(count: $0, stackSize: 64 * 1024)
+        },
     ] }
 
     func validate() throws {
         guard parsedCounts != nil else { throw ValidationError("--counts takes comma-separated positive numbers.") }
+        if let probe, !Self.kinds.contains(where: { $0.id == probe }) { throw ValidationError("unknown kind '\(probe)'.") }
     }
 
     private var parsedCounts: [Int]? {
@@ -103,14 +118,21 @@ struct ThreadsMemoryCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let probe {
+            // The child: measure once, print the bare figure for the parent to read.
+            let kind = Self.kinds.first { $0.id == probe }!
+            print(try kind.bytesPerThread(parsedCounts![0]))
+            return
+        }
         let rows = Self.kinds.flatMap { kind in
             parsedCounts!.map { count in
                 MicroBenchmark(label: "\(kind.label) × \(Units.count(count))", format: { Units.bytes($0) }, unit: "bytes") {
-                    try kind.bytesPerThread(count)
+                    try ChildProcess.runBench(["threads-memory", "--probe", kind.id, "--counts", String(count)])
                 }
             }
         }
         try MicroBenchmark.report(
-            rows, title: "Bench threads-memory: RSS per idle thread (median of \(runs) runs)", runs: runs, csvPath: csv)
+            rows, title: "Bench threads-memory: RSS per idle thread (median of \(runs) runs, each in a fresh process)",
+            runs: runs, csvPath: csv)
     }
 }

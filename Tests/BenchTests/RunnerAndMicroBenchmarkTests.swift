@@ -61,6 +61,15 @@ struct RunnerAndMicroBenchmarkTests {
         #expect(memory.isFinite)
     }
 
+    @Test("threads-memory measures in a fresh child process, where each parked thread adds resident pages")
+    func threadsMemoryProbe() throws {
+        try #require(access(buildFolder + "/Bench", X_OK) == 0, "no Bench executable in \(buildFolder)")
+        for kind in ThreadsMemoryCommand.kinds {
+            let bytes = try ChildProcess.runBench(["threads-memory", "--probe", kind.id, "--counts", "20"])
+            #expect(bytes > 0 && bytes.isFinite, "\(kind.label): \(bytes)")
+        }
+    }
+
     @Test("the median of an odd and an even number of runs")
     func median() {
         #expect(MicroBenchmark.median([1, 2, 9]) == 2)
