@@ -10,9 +10,9 @@ import Testing
 
 @Test(.exercise("01-1"))
 func exercise01_1_ProtocolStep() {
-    answersTheExampleConversation()
-    movesBetweenItsTwoStates()
-    agreesWithServerCoreOnRandomBytes()
+    check("answers the example conversation", answersTheExampleConversation)
+    check("moves between its two states", movesBetweenItsTwoStates)
+    check("agrees with ServerCore on random bytes", agreesWithServerCoreOnRandomBytes)
 }
 
 private func answersTheExampleConversation() {

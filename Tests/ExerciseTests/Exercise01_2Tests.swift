@@ -11,10 +11,10 @@ import ServerCore
 import Testing
 
 @Test(.exercise("01-2"))
-func exercise01_2_ByteTally() throws {
-    try servesTheExampleConversationAndCountsIt()
-    try countsBytesThatEarnNoReply()
-    try aClientThatVanishedEndsOnlyItsOwnSession()
+func exercise01_2_ByteTally() {
+    check("serves the example conversation and counts it", servesTheExampleConversationAndCountsIt)
+    check("counts bytes that earn no reply", countsBytesThatEarnNoReply)
+    check("a client that vanished ends only its own session", aClientThatVanishedEndsOnlyItsOwnSession)
 }
 
 private func servesTheExampleConversationAndCountsIt() throws {

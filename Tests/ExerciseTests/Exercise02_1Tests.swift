@@ -6,9 +6,9 @@ import Glibc
 import Testing
 
 @Test(.exercise("02-1"))
-func exercise02_1_DetachedThread() throws {
-    try runsEachClosureOnADetachedThreadOfItsOwn()
-    try freesEachClosureAfterItHasRun()
+func exercise02_1_DetachedThread() {
+    check("runs each closure on a detached thread of its own", runsEachClosureOnADetachedThreadOfItsOwn)
+    check("frees each closure after it has run", freesEachClosureAfterItHasRun)
 }
 
 /// What one closure saw of the thread it ran on.

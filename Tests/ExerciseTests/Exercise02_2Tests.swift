@@ -7,11 +7,11 @@ import ServerCore
 import Testing
 
 @Test(.exercise("02-2"))
-func exercise02_2_Admission() throws {
-    admitsUpToTheLimitThenSaysNo()
-    try neverAdmitsTooManyFromManyThreads()
-    try aBurstOverTheLimitIsToldTheServerIsBusy()
-    try refusingAClientThatHasGoneIsQuiet()
+func exercise02_2_Admission() {
+    check("admits up to the limit, then says no", admitsUpToTheLimitThenSaysNo)
+    check("never admits too many from many threads", neverAdmitsTooManyFromManyThreads)
+    check("a burst over the limit is told the server is busy", aBurstOverTheLimitIsToldTheServerIsBusy)
+    check("refusing a client that has gone is quiet", refusingAClientThatHasGoneIsQuiet)
 }
 
 private func admitsUpToTheLimitThenSaysNo() {

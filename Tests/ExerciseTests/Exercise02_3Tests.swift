@@ -8,10 +8,10 @@ import ServerCore
 import Testing
 
 @Test(.exercise("02-3"))
-func exercise02_3_IdleTimeout() throws {
-    try endsASessionThatSaysNothing()
-    try keepsATalkativeSessionAlive()
-    try reportsAConnectionThatFailed()
+func exercise02_3_IdleTimeout() {
+    check("ends a session that says nothing", endsASessionThatSaysNothing)
+    check("keeps a talkative session alive", keepsATalkativeSessionAlive)
+    check("reports a connection that failed", reportsAConnectionThatFailed)
 }
 
 private func endsASessionThatSaysNothing() throws {

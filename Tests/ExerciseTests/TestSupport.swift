@@ -7,6 +7,7 @@
 
 import Glibc
 import ServerCore
+import Testing
 
 /// A test's own complaint, shown as the reason a test failed.
 struct TestFailure: Error, CustomStringConvertible {
@@ -245,3 +246,16 @@ let seedConversation: [(send: String, reply: String)] = [
     ("xyz^123", "234"),
     ("25$^ab0000$abab", "36bc1111"),
 ]
+
+/// Runs one check of an exercise's test. The checks of a test run one after the other and each
+/// runs even if an earlier one failed; an error a check throws fails the test with the check's
+/// name, at the line that ran it.
+func check(_ name: String, sourceLocation: SourceLocation = #_sourceLocation, _ body: () throws -> Void) {
+    do {
+        try body()
+    } catch is ExpectationFailedError {
+        // A failed #require: Swift Testing has already recorded it, with its own line.
+    } catch {
+        Issue.record("\(name): \(error)", sourceLocation: sourceLocation)
+    }
+}
