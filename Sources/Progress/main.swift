@@ -96,8 +96,20 @@ struct ExerciseProgress: ParsableCommand {
                 inIssue = false
             }
         }
-        // No issue lines: the test process itself crashed (a trap, a force unwrap); show its end.
-        return .failing(report.isEmpty ? lastLines(of: run.output, 15) : report)
+        return .failing(report.isEmpty ? crashReport(lines, for: exercise) : report)
+    }
+
+    /// No issue lines: the test process itself crashed (an overflow, a `try!`, a force unwrap).
+    /// The runtime's message and the backtrace frames in the exercise's file say where.
+    func crashReport(_ lines: [String], for exercise: Exercise) -> [String] {
+        let messages = lines.filter { $0.contains("Fatal error") || $0.contains("runtime failure") }
+        let frames = lines.compactMap { line -> String? in
+            guard line.contains("/\(ExerciseFolder.fromEnvironment.path)/\(exercise.fileName):"),
+                  let match = line.firstMatch(of: #/0x[0-9a-f]+ (.+) \+ \d+ in .* at (\S+)$/#) else { return nil }
+            return "  in \(match.1) at \(match.2)"
+        }
+        guard !messages.isEmpty || !frames.isEmpty else { return lastLines(of: lines.joined(separator: "\n"), 15) }
+        return ["The test crashed:"] + messages.map { $0.trimmingCharacters(in: .whitespaces) } + frames
     }
 
     func printList(_ statuses: [Status], folder: ExerciseFolder) {
