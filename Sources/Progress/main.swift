@@ -102,11 +102,13 @@ struct ExerciseProgress: ParsableCommand {
     /// No issue lines: the test process itself crashed (an overflow, a `try!`, a force unwrap).
     /// The runtime's message and the backtrace frames in the exercise's file say where.
     func crashReport(_ lines: [String], for exercise: Exercise) -> [String] {
-        let messages = lines.filter { $0.contains("Fatal error") || $0.contains("runtime failure") }
+        let messages = lines.filter { line in
+            (line.contains("Fatal error") || line.contains("runtime failure")) && !line.contains(" 0x")  // not a frame
+        }
         let frames = lines.compactMap { line -> String? in
             guard line.contains("/\(ExerciseFolder.fromEnvironment.path)/\(exercise.fileName):"),
                   let match = line.firstMatch(of: #/0x[0-9a-f]+ (.+) \+ \d+ in .* at (\S+)$/#) else { return nil }
-            return "  in \(match.1) at \(match.2)"
+            return "  in \(match.1) at \(relativeToPackage(String(match.2)))"
         }
         guard !messages.isEmpty || !frames.isEmpty else { return lastLines(of: lines.joined(separator: "\n"), 15) }
         return ["The test crashed:"] + messages.map { $0.trimmingCharacters(in: .whitespaces) } + frames
@@ -144,11 +146,12 @@ struct ExerciseProgress: ParsableCommand {
             say("  Edit \(file); run `swift run Progress` without --no-check to have it checked.")
         case .doesNotCompile(let errors):
             say("  Fix \(file) so it compiles:")
-            for line in errors { say("    \(line)") }
+            for line in errors { say("    \(relativeToPackage(line))") }
         case .blockedByBuild:
             say("  The package does not build (errors above), so \(file) could not be checked.")
         case .failing(let report):
-            say("  Edit \(file) until its test passes (`swift test --filter \(exercise.testName)`). What failed:")
+            say("  Edit \(file) until its test passes; `swift test --filter \(exercise.testName)` runs it.")
+            say("  What failed:")
             for line in report { say("    \(line)") }
         case .missing:
             say("  \(file) is missing: `git checkout -- \(file)` brings the stub back.")
@@ -221,6 +224,12 @@ func compilerErrors(in output: String) -> [String] {
     return output.split(separator: "\n").map(String.init).filter { line in
         line.contains(": error: ") && seen.insert(line).inserted
     }
+}
+
+/// `path` relative to the package root, if it is inside it.
+func relativeToPackage(_ path: String) -> String {
+    let root = ExerciseCatalog.packageRoot + "/"
+    return path.hasPrefix(root) ? String(path.dropFirst(root.count)) : path
 }
 
 func lastLines(of output: String, _ count: Int) -> [String] {
