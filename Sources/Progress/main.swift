@@ -52,10 +52,15 @@ struct ExerciseProgress: ParsableCommand {
         let build = try runSwift(["build", "--build-tests"])
         guard build.status == 0 else {
             let errors = compilerErrors(in: build.output)
-            for index in attempted {
-                let file = ExerciseCatalog.all[index].fileName
-                let own = errors.filter { $0.contains("/\(folder.path)/\(file):") }
-                statuses[index] = own.isEmpty ? .blockedByBuild : .doesNotCompile(own)
+            for (index, exercise) in ExerciseCatalog.all.enumerated() {
+                // An exercise's own errors count even while it is marked not done: they stop the
+                // build for every exercise.
+                let own = errors.filter { $0.contains("/\(folder.path)/\(exercise.fileName):") }
+                if !own.isEmpty {
+                    statuses[index] = .doesNotCompile(own)
+                } else if attempted.contains(index) {
+                    statuses[index] = .blockedByBuild
+                }
             }
             let elsewhere = errors.filter { line in
                 !ExerciseCatalog.all.contains { line.contains("/\(folder.path)/\($0.fileName):") }
@@ -129,9 +134,11 @@ struct ExerciseProgress: ParsableCommand {
         say("\n\(done) of \(statuses.count) exercises done.")
     }
 
-    /// The rustlings "what to do next": the first exercise not done, with its file and hint.
+    /// The rustlings "what to do next": the first exercise that does not compile, else the first
+    /// one not done, with its file and hint.
     func printNextStep(_ statuses: [Status], folder: ExerciseFolder) {
-        guard let next = statuses.firstIndex(where: { $0 != .done }) else {
+        let uncompiled = statuses.firstIndex { if case .doesNotCompile = $0 { true } else { false } }
+        guard let next = uncompiled ?? statuses.firstIndex(where: { $0 != .done }) else {
             say("All done. Compare your code with the reference solutions in exercises/solutions/.")
             return
         }
