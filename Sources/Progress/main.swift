@@ -139,7 +139,7 @@ struct ExerciseProgress: ParsableCommand {
     func printNextStep(_ statuses: [Status], folder: ExerciseFolder) {
         let uncompiled = statuses.firstIndex { if case .doesNotCompile = $0 { true } else { false } }
         guard let next = uncompiled ?? statuses.firstIndex(where: { $0 != .done }) else {
-            say("All done. Compare your code with the reference solutions in exercises/solutions/.")
+            say("\nAll done. Compare your code with the reference solutions in exercises/solutions/.")
             return
         }
         let exercise = ExerciseCatalog.all[next]
