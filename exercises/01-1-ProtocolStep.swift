@@ -10,7 +10,7 @@
 //               so `^` inside a message earns `_`, and 0xFF earns 0x00.
 //
 // When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter Exercise01_1`).
+// `swift run Progress` (or `swift test --filter exercise01_1`).
 
 // I AM NOT DONE
 

@@ -11,7 +11,7 @@
 // why.) Part2Threaded's `startDetachedThread` is the answer; try before you look.
 //
 // When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter Exercise02_1`).
+// `swift run Progress` (or `swift test --filter exercise02_1`).
 
 // I AM NOT DONE
 
