@@ -40,6 +40,9 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Seconds of measurement per server and load.")
     var duration = 5.0
 
+    @Option(name: .customLong("repeat"), help: "Rounds of load runs; each figure is from the round with the median throughput.")
+    var repeatRuns = 1
+
     @Option(help: "Seconds to hold the idle connections.")
     var idleDuration = 2.0
 
@@ -63,6 +66,7 @@ struct CompareCommand: ParsableCommand {
             throw ValidationError("--clients and --idle-connections take comma-separated positive numbers.")
         }
         guard duration > 0, idleDuration > 0 else { throw ValidationError("durations must be positive.") }
+        guard repeatRuns >= 1 else { throw ValidationError("--repeat must be at least 1.") }
         for entry in serverArguments where !entry.contains("=") {
             throw ValidationError("--arguments takes NAME=ARGS, got '\(entry)'.")
         }
@@ -81,12 +85,21 @@ struct CompareCommand: ParsableCommand {
 
         let logFolder = NSTemporaryDirectory() + "bench-compare-\(getpid())"
         try FileManager.default.createDirectory(atPath: logFolder, withIntermediateDirectories: true)
-        var load: [LoadMeasurement] = []
-        for count in try numbers(clients) {
-            for server in lineup {
-                load.append(try measureLoad(server, clients: count, logFolder: logFolder))
+        var load: [LoadMeasurement]
+        // Rounds outermost: each round measures every server at every load, so a disturbance
+        // that lasts a minute spoils one round, not one server.
+        var rounds: [[LoadMeasurement]] = []
+        for round in 1...repeatRuns {
+            if repeatRuns > 1 { Log.plain("-- round \(round) of \(repeatRuns)") }
+            var measured: [LoadMeasurement] = []
+            for count in try numbers(clients) {
+                for server in lineup {
+                    measured.append(try measureLoad(server, clients: count, logFolder: logFolder))
+                }
             }
+            rounds.append(measured)
         }
+        load = LoadMeasurement.medians(of: rounds)
         var idle: [IdleMeasurement] = []
         for count in try numbers(idleConnections) {
             for server in lineup {
@@ -96,10 +109,10 @@ struct CompareCommand: ParsableCommand {
 
         let figures = ComparisonFigures(
             load: load, idle: idle, machine: machine, command: reproduceCommand, messageBytes: messageBytes,
-            duration: duration, servers: lineup)
+            duration: duration, rounds: repeatRuns, servers: lineup)
         try writeFiles(figures)
         Log.plain("")
-        Log.plain("closed-loop load, \(messageBytes)-byte messages, \(Units.decimal(duration)) s per run (server RSS/threads: peak; CPU: % of one core, server and Bench)")
+        Log.plain("closed-loop load, \(messageBytes)-byte messages, \(Units.decimal(duration)) s per run\(repeatRuns > 1 ? ", median of \(repeatRuns) rounds" : "") (server RSS/threads: peak; CPU: % of one core, server and Bench)")
         figures.loadTable.forEach(Log.plain)
         Log.plain("")
         Log.plain("idle connections, held \(Units.decimal(idleDuration)) s")
@@ -255,6 +268,7 @@ struct CompareCommand: ParsableCommand {
         if clients != "1,10,100,1000" { parts.append("--clients \(clients)") }
         if idleConnections != "1000,10000" { parts.append("--idle-connections \(idleConnections)") }
         if duration != 5 { parts.append("--duration \(Units.decimal(duration))") }
+        if repeatRuns != 1 { parts.append("--repeat \(repeatRuns)") }
         if idleDuration != 2 { parts.append("--idle-duration \(Units.decimal(idleDuration))") }
         if messageBytes != 64 { parts.append("--message-bytes \(messageBytes)") }
         if prefix != "compare" { parts.append("--prefix \(prefix)") }

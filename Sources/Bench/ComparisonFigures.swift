@@ -12,6 +12,8 @@ struct ComparisonFigures {
     var command: String
     var messageBytes: Int
     var duration: Double
+    /// Rounds of load runs each load figure is the median of.
+    var rounds = 1
     /// Servers in the order they were given, with their labels.
     var servers: [ServerUnderTest]
 
@@ -21,7 +23,7 @@ struct ComparisonFigures {
         var csv = CSVWriter(
             columns: ["server", "clients", "messages", "msgs_per_s", "p50_us", "p90_us", "p99_us", "max_us",
                       "errors", "server_peak_rss_kib", "server_peak_threads", "server_cpu_percent", "bench_cpu_percent", "note"],
-            comments: header("closed-loop load: each client sends '^' + \(messageBytes) bytes + '$' and waits for the verified reply; \(Units.decimal(duration)) s per run"))
+            comments: header("closed-loop load: each client sends '^' + \(messageBytes) bytes + '$' and waits for the verified reply; \(Units.decimal(duration)) s per run\(roundsText)"))
         for row in load {
             if let skipped = row.skipped {
                 csv.append([row.server, String(row.clients), "", "", "", "", "", "", "", "", "", "", "", "not run: \(skipped)"])
@@ -58,6 +60,9 @@ struct ComparisonFigures {
         [("experiment", experiment)] + machine.fields + [("command", command)]
     }
 
+    /// `, median of 3 rounds` (nothing for a single round).
+    private var roundsText: String { rounds > 1 ? ", median of \(rounds) rounds" : "" }
+
     private func micro(_ nanoseconds: UInt64) -> String {
         Units.decimal(Double(nanoseconds) / 1000, digits: 1)
     }
@@ -82,7 +87,7 @@ struct ComparisonFigures {
             xLabel: "concurrent clients", yLabel: "verified messages per second",
             xScale: .logarithmic, yScale: .automatic,
             series: loadSeries { $0.messagesPerSecond },
-            notes: ["closed-loop clients, \(messageBytes)-byte messages, \(Units.decimal(duration)) s per point, client and server on the same host"] + notes)
+            notes: ["closed-loop clients, \(messageBytes)-byte messages, \(Units.decimal(duration)) s per point\(roundsText), client and server on the same host"] + notes)
     }
 
     var latencyChart: SVGChart {

@@ -25,6 +25,23 @@ struct LoadMeasurement: Sendable {
     var generatorCPUPercent = 0.0
 }
 
+extension LoadMeasurement {
+    /// For each server and load, the round with the median throughput (its latencies and
+    /// samples come with it, so a row is always one real run). `rounds` hold the same runs in
+    /// the same order. With an even number of rounds, the lower middle one is taken.
+    static func medians(of rounds: [[LoadMeasurement]]) -> [LoadMeasurement] {
+        guard let first = rounds.first else { return [] }
+        return first.indices.map { index in
+            let runs = rounds.map { $0[index] }.sorted { $0.messagesPerSecond < $1.messagesPerSecond }
+            // A round with errors is never hidden behind a clean one: errors are summed over all.
+            var chosen = runs[(runs.count - 1) / 2]
+            chosen.errors = runs.reduce(0) { $0 + $1.errors }
+            if chosen.errorSummary.isEmpty { chosen.errorSummary = runs.first { !$0.errorSummary.isEmpty }?.errorSummary ?? "" }
+            return chosen
+        }
+    }
+}
+
 /// One server holding a number of idle connections.
 struct IdleMeasurement: Sendable {
     var server: String

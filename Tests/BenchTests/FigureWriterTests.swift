@@ -186,6 +186,20 @@ struct FigureWriterTests {
         #expect(figures.skippedNotes == ["Part1Sequential: serves one client at a time, so it is measured at 1 client only"])
     }
 
+    @Test("with several rounds, each row is the round with the median throughput, and no error is dropped")
+    func medianRound() {
+        func run(_ rate: Double, p99: UInt64, errors: Int = 0) -> [LoadMeasurement] {
+            [LoadMeasurement(server: "S", clients: 10, messagesPerSecond: rate, p99: p99, errors: errors,
+                             errorSummary: errors > 0 ? "errors: \(errors)" : "")]
+        }
+        let chosen = LoadMeasurement.medians(of: [run(10, p99: 1), run(30, p99: 3, errors: 2), run(20, p99: 2)])
+        #expect(chosen.count == 1)
+        #expect(chosen[0].messagesPerSecond == 20)
+        #expect(chosen[0].p99 == 2)  // the latencies of the same run
+        #expect(chosen[0].errors == 2)
+        #expect(chosen[0].errorSummary == "errors: 2")
+    }
+
     @Test("text that needs escaping stays well-formed XML")
     func escaping() throws {
         let chart = SVGChart(
