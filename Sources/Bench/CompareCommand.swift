@@ -138,10 +138,19 @@ struct CompareCommand: ParsableCommand {
             row.skipped = server.limitNote
             return row
         }
-        Log.plain("== \(server.name), \(Units.count(count)) clients")
-        let runner = try ServerRunner(
-            name: server.name, executable: server.executable, arguments: server.arguments(forClients: count),
-            logPath: "\(logFolder)/\(server.name)-\(count)-clients.log")
+        Log.plain("== \(server.label), \(Units.count(count)) clients")
+        let runner: ServerRunner
+        do {
+            runner = try ServerRunner(
+                name: server.name, executable: server.executable, arguments: server.arguments(forClients: count),
+                logPath: "\(logFolder)/\(server.name)-\(count)-clients.log")
+        } catch {
+            // One server that will not start is that server's failure, not the comparison's.
+            Log.plain("   \(error)")
+            row.skipped = "did not start"
+            row.errors = 1
+            return row
+        }
         defer { runner.stop() }
         var configuration = loadConfiguration(port: runner.port)
         configuration.clients = count
@@ -188,10 +197,18 @@ struct CompareCommand: ParsableCommand {
             row.skipped = server.limitNote
             return row
         }
-        Log.plain("== \(server.name), \(Units.count(count)) idle connections")
-        let runner = try ServerRunner(
-            name: server.name, executable: server.executable, arguments: server.arguments(forClients: count),
-            logPath: "\(logFolder)/\(server.name)-\(count)-idle.log")
+        Log.plain("== \(server.label), \(Units.count(count)) idle connections")
+        let runner: ServerRunner
+        do {
+            runner = try ServerRunner(
+                name: server.name, executable: server.executable, arguments: server.arguments(forClients: count),
+                logPath: "\(logFolder)/\(server.name)-\(count)-idle.log")
+        } catch {
+            Log.plain("   \(error)")
+            row.skipped = "did not start"
+            row.errors = 1
+            return row
+        }
         defer { runner.stop() }
         usleep(200_000)  // let the server finish starting up before taking its baseline
         let sampler = runner.sampler
@@ -239,7 +256,7 @@ struct CompareCommand: ParsableCommand {
                 throw ValidationError("\(path) is not an executable; build it first (swift build -c release).")
             }
             let shortName = (name as NSString).lastPathComponent
-            return ServerUnderTest(name: shortName, executable: path, arguments: extra[shortName] ?? [])
+            return ServerUnderTest(name: shortName, executable: path, arguments: extra[shortName])
         }
     }
 

@@ -26,7 +26,7 @@ struct ComparisonFigures {
             comments: header("closed-loop load: each client sends '^' + \(messageBytes) bytes + '$' and waits for the verified reply; \(Units.decimal(duration)) s per run\(roundsText)"))
         for row in load {
             if let skipped = row.skipped {
-                csv.append([row.server, String(row.clients), "", "", "", "", "", "", "", "", "", "", "", "not run: \(skipped)"])
+                csv.append([row.server, String(row.clients), "", "", "", "", "", "", String(row.errors), "", "", "", "", "not run: \(skipped)"])
                 continue
             }
             csv.append([
@@ -45,7 +45,7 @@ struct ComparisonFigures {
             comments: header("idle connections: opened, greeted, then held without traffic; server RSS from /proc/PID/smaps_rollup"))
         for row in idle {
             if let skipped = row.skipped {
-                csv.append([row.server, String(row.connections), "", "", "", "", "", "not run: \(skipped)"])
+                csv.append([row.server, String(row.connections), "", "", "", "", String(row.errors), "not run: \(skipped)"])
                 continue
             }
             csv.append([

@@ -16,18 +16,32 @@ struct ServerUnderTest: Sendable {
         "Part1Sequential": (1, "serves one client at a time, so it is measured at 1 client only"),
     ]
 
+    /// Arguments a server gets unless `--arguments NAME=...` says otherwise. A pool serves only
+    /// as many clients at once as it has threads, and closed-loop clients never leave, so a
+    /// smaller pool would leave the rest waiting for a greeting: it is sized to the load.
+    static let defaultArguments: [String: [String]] = [
+        "Part3Pool": ["--threads", "{clients}"],
+    ]
+
     var name: String
     var executable: String
     var arguments: [String] = []
+
+    init(name: String, executable: String, arguments: [String]? = nil) {
+        self.name = name
+        self.executable = executable
+        self.arguments = arguments ?? Self.defaultArguments[name] ?? []
+    }
 
     /// The most concurrent clients worth measuring (nil: no limit).
     var maxClients: Int? { Self.clientLimits[name]?.clients }
     var limitNote: String? { Self.clientLimits[name]?.note }
 
-    /// `Part1Sequential (1 client only)` in legends; the plain name otherwise.
+    /// `Part1Sequential (1 client only)`, `Part3Pool (--threads {clients})` in legends; the plain
+    /// name otherwise.
     var label: String {
-        guard let maxClients else { return name }
-        return "\(name) (\(maxClients) client\(maxClients == 1 ? "" : "s") only)"
+        if let maxClients { return "\(name) (\(maxClients) client\(maxClients == 1 ? "" : "s") only)" }
+        return arguments.isEmpty ? name : "\(name) (\(arguments.joined(separator: " ")))"
     }
 
     /// Arguments with `{clients}` replaced by the run's client count, so a server can be sized

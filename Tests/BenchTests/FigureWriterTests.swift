@@ -200,6 +200,16 @@ struct FigureWriterTests {
         #expect(chosen[0].errorSummary == "errors: 2")
     }
 
+    @Test("a pool is sized to the load unless told otherwise, and its legend says so")
+    func poolArguments() {
+        let pool = ServerUnderTest(name: "Part3Pool", executable: "/x/Part3Pool")
+        #expect(pool.arguments(forClients: 100) == ["--threads", "100"])
+        #expect(pool.label == "Part3Pool (--threads {clients})")
+        let small = ServerUnderTest(name: "Part3Pool", executable: "/x/Part3Pool", arguments: ["--threads", "8"])
+        #expect(small.arguments(forClients: 100) == ["--threads", "8"])
+        #expect(ServerUnderTest(name: "Part4Epoll", executable: "/x/Part4Epoll").label == "Part4Epoll")
+    }
+
     @Test("text that needs escaping stays well-formed XML")
     func escaping() throws {
         let chart = SVGChart(
