@@ -11,19 +11,21 @@ import Glibc
 import ServerCore
 import Testing
 
-/// A short run against `port`: fine for correctness, meaningless for speed.
-func shortLoad(port: UInt16, clients: Int = 3, idle: Bool = false) -> LoadConfiguration {
+/// A short run against `port`: fine for correctness, meaningless for speed. The timeout is
+/// generous, so a busy machine cannot turn a slow reply into a failed test; the tests that wait
+/// for a timeout on purpose shorten it.
+func shortLoad(port: UInt16, clients: Int = 3, idle: Bool = false, timeout: Double = 5) -> LoadConfiguration {
     LoadConfiguration(
         host: "127.0.0.1", port: port, clients: clients, duration: 0.4, messageBytes: 64,
-        idle: idle, timeout: 0.5, rampBatch: 2)
+        idle: idle, timeout: timeout, rampBatch: 2)
 }
 
 /// Runs `Bench load` as the command line would (parsing included) and returns the error it
 /// throws, if any: `ExitCode.failure` is how a failed run leaves the process.
-func runLoadCommand(port: UInt16, extra: [String] = []) -> (any Error)? {
+func runLoadCommand(port: UInt16, timeout: Double = 5, extra: [String] = []) -> (any Error)? {
     do {
         let command = try LoadCommand.parse(
-            ["--port", String(port), "--clients", "2", "--duration", "0.4", "--timeout", "0.5"] + extra)
+            ["--port", String(port), "--clients", "2", "--duration", "0.4", "--timeout", String(timeout)] + extra)
         try command.run()
         return nil
     } catch {
@@ -103,18 +105,18 @@ struct LoadGeneratorTests {
     func noGreeting(fault: MisbehavingServer.Fault) throws {
         let server = try MisbehavingServer(fault)
         defer { server.stop() }
-        let report = try LoadGenerator(shortLoad(port: server.port)).run()
+        let report = try LoadGenerator(shortLoad(port: server.port, timeout: 0.5)).run()
         #expect(report.errors(.greeting) == 3, "\(report.lines)")
         #expect(report.totalErrors == 3)
         #expect(report.clientsGreeted == 0)
-        #expect(runLoadCommand(port: server.port) as? ExitCode == .failure)
+        #expect(runLoadCommand(port: server.port, timeout: 0.5) as? ExitCode == .failure)
     }
 
     @Test("a server that stops replying is a 'timeout' error")
     func noReply() throws {
         let server = try MisbehavingServer(.neverReply)
         defer { server.stop() }
-        let report = try LoadGenerator(shortLoad(port: server.port)).run()
+        let report = try LoadGenerator(shortLoad(port: server.port, timeout: 0.5)).run()
         #expect(report.errors(.timeout) == 3, "\(report.lines)")
         #expect(report.totalErrors == 3)
     }
