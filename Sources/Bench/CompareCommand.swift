@@ -210,9 +210,8 @@ struct CompareCommand: ParsableCommand {
             return row
         }
         defer { runner.stop() }
-        usleep(200_000)  // let the server finish starting up before taking its baseline
         let sampler = runner.sampler
-        row.baselineResidentBytes = (try? sampler.exactResidentBytes()) ?? 0
+        row.baselineResidentBytes = steadyResidentBytes(sampler)
         var configuration = loadConfiguration(port: runner.port)
         configuration.clients = count
         configuration.idle = true
@@ -232,6 +231,21 @@ struct CompareCommand: ParsableCommand {
     }
 
     // MARK: Plumbing
+
+    /// The server's RSS once it has finished starting up: a pool starting thousands of threads
+    /// keeps growing for a while, and a baseline taken too early would charge its threads to
+    /// the connections. Waits until two readings 200 ms apart differ by under 64 KiB (at most
+    /// about 5 s).
+    private func steadyResidentBytes(_ sampler: ProcSampler) -> Int {
+        var previous = (try? sampler.exactResidentBytes()) ?? 0
+        for _ in 0..<25 {
+            usleep(200_000)
+            let current = (try? sampler.exactResidentBytes()) ?? 0
+            if abs(current - previous) < 64 * 1024 { return current }
+            previous = current
+        }
+        return previous
+    }
 
     private func loadConfiguration(port: UInt16) -> LoadConfiguration {
         LoadConfiguration(
