@@ -3,7 +3,7 @@
 //     swift run -c release Bench load ...       one verifying load run against a running server
 //     swift run -c release Bench compare ...    every server side by side, CSV and SVG charts
 //     swift run -c release Bench spawn | handoff | threads-memory    runtime costs
-//     swift run -c release Bench nagle-demo     why replies go out one write per read
+//     swift run -c release Bench nagle-demo     why replies go out one write per read (toy-server: its server)
 //
 // Each subcommand lives in its own file; the engine of `load` and `compare` is LoadGenerator.
 

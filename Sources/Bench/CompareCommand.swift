@@ -27,7 +27,7 @@ struct CompareCommand: ParsableCommand {
     var buildFolder: String?
 
     @Option(name: .customLong("arguments"), help: ArgumentHelp(
-        "Extra arguments for one server, as NAME=ARGS (repeatable); {clients} becomes the run's client count.",
+        "Arguments for one server, as NAME=ARGS (repeatable), in place of its defaults (Part3Pool: --threads {clients}); {clients} becomes the run's client count.",
         valueName: "name=args"))
     var serverArguments: [String] = []
 
