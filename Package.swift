@@ -19,6 +19,12 @@ let package = Package(
         // The protocol (pure), a thin socket layer over Glibc, shared server options and logging.
         .target(name: "ServerCore", dependencies: [argumentParser]),
 
+        // Linux headers the Glibc module leaves out (epoll, signalfd, accept4): a module map, no code.
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+
+        // The context switch under Part 5's green threads: a few dozen lines of assembly.
+        .target(name: "CContextSwitch"),
+
         // The servers, one per chapter.
         .executableTarget(name: "Part1Sequential", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Part2Threaded", dependencies: ["ServerCore", argumentParser]),
