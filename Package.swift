@@ -24,6 +24,10 @@ let package = Package(
 
         // The context switch under Part 5's green threads: a few dozen lines of assembly.
         .target(name: "CContextSwitch"),
+        // Green threads: a scheduler, stacks, timers, a mutex, a condition and sockets (Chapter 5).
+        .target(name: "StateThreads", dependencies: ["CContextSwitch", "CLinux", "ServerCore"]),
+        // Experiments that end a process (a stack overflow, a deadlock), run by the runtime tests.
+        .executableTarget(name: "StateThreadsProbe", dependencies: ["StateThreads", "ServerCore"]),
 
         // The servers, one per chapter.
         .executableTarget(name: "Part1Sequential", dependencies: ["ServerCore", argumentParser]),

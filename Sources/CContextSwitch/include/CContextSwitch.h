@@ -26,4 +26,7 @@ void cs_switch(void *_Nullable *_Nonnull save_sp, void *_Nonnull load_sp);
 void *_Nonnull cs_make_context(void *_Nonnull stack_top, void (*_Nonnull entry)(void *_Nullable),
                                void *_Nullable argument);
 
+// The Swift runtime's exclusivity hooks, which the scheduler calls around every switch.
+#include "SwiftExclusivity.h"
+
 #endif
