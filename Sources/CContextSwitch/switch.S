@@ -183,6 +183,16 @@ cs_start:
 #error "CContextSwitch supports x86_64 and arm64 only"
 #endif
 
+// The thread-local slot behind cs_current_scheduler() (see CContextSwitch.h): 8 zero bytes in
+// the thread-local BSS, so every kernel thread starts with NULL.
+        .section .tbss, "awT", %nobits
+        .globl  cs_scheduler_slot
+        .type   cs_scheduler_slot, %object
+        .size   cs_scheduler_slot, 8
+        .p2align 3
+cs_scheduler_slot:
+        .zero   8                       // one pointer per kernel thread
+
 // Without this note the linker assumes assembly code needs an executable stack and marks the
 // whole program so: every green-thread stack and the main stack would become executable.
         .section .note.GNU-stack, "", %progbits

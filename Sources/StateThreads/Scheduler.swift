@@ -44,13 +44,6 @@ struct SchedulerCore {
 
 typealias CorePointer = UnsafeMutablePointer<SchedulerCore>
 
-/// The scheduler running on this kernel thread, if any.
-private let currentCoreKey: pthread_key_t = {
-    var key = pthread_key_t()
-    pthread_key_create(&key, nil)
-    return key
-}()
-
 /// Green threads on the calling kernel thread. Everything here must be called from inside
 /// `Scheduler.run`; the blocking calls, from a green thread.
 public enum Scheduler {
@@ -62,7 +55,7 @@ public enum Scheduler {
 
     /// How many direct thread-to-thread switches may happen before the idle loop gets a turn
     /// to look for I/O and due timers, so threads that only ever yield cannot starve the rest.
-    static let switchesBetweenPolls = 64
+    static let switchesBetweenPolls = 128
     /// Reads or writes a thread may do in a row without waiting before it yields, so one busy
     /// client cannot keep the others waiting.
     static let ioWithoutWaitingLimit = 16
@@ -86,11 +79,11 @@ public enum Scheduler {
         }
         checkLayout()
         let core = try makeCore(stackSize: stackSize, guardedStackLimit: guardedStackLimit)
-        pthread_setspecific(currentCoreKey, core)
+        cs_set_current_scheduler(core)
         let alternateStack = try StackOverflowReporter.prepareThisThread()
         defer {
             StackOverflowReporter.restore(alternateStack)
-            pthread_setspecific(currentCoreKey, nil)
+            cs_set_current_scheduler(nil)
             destroy(core)
         }
         var failure: (any Error)?
@@ -166,7 +159,11 @@ public enum Scheduler {
             if !current.pointee.stack.guarded && !current.pointee.stack.canaryIntact() {
                 StackOverflowReporter.canaryDestroyed(in: current, stacks: core.pointee.stacks)
             }
-            if core.pointee.swapsExclusivity { swift_task_exitThreadLocalContext(exclusivityBuffer(of: current)) }
+            // A finished thread's accesses have all ended: there is nothing of its own to take
+            // out of the kernel thread's list.
+            if core.pointee.swapsExclusivity && !current.pointee.finished {
+                swift_task_exitThreadLocalContext(exclusivityBuffer(of: current))
+            }
             save = savedStackPointer(of: current)
         } else {
             save = core.pointee.idleStackPointer
@@ -188,6 +185,7 @@ public enum Scheduler {
 
     /// The next thread to switch to when the running one waits: the head of the run queue, or
     /// the idle loop when the queue is empty or the switch budget is spent.
+    @inline(__always)
     static func nextToRun(_ core: CorePointer) -> ThreadPointer? {
         guard core.pointee.switchBudget > 0, let next = core.pointee.runQueue.popFirst() else { return nil }
         core.pointee.switchBudget -= 1
@@ -206,6 +204,7 @@ public enum Scheduler {
 
     /// Makes a blocked thread runnable: disarms its timer, takes it off whatever it waited on,
     /// and appends it to the run queue. Never switches.
+    @inline(__always)
     static func wake(_ thread: ThreadPointer, _ reason: WakeReason, _ core: CorePointer) {
         if thread.pointee.timerIndex >= 0 { core.pointee.timers.remove(thread) }
         switch thread.pointee.blockedOn {
@@ -390,20 +389,27 @@ public enum Scheduler {
 
     // MARK: Plumbing
 
+    /// The scheduler of the calling kernel thread, from a thread-local slot.
+    @inline(__always)
     static var currentCore: CorePointer? {
-        pthread_getspecific(currentCoreKey)?.assumingMemoryBound(to: SchedulerCore.self)
+        cs_current_scheduler()?.assumingMemoryBound(to: SchedulerCore.self)
     }
 
+    @inline(__always)
     static func requireCore(_ operation: StaticString) -> CorePointer {
-        guard let core = currentCore else { Diagnostics.fatal("\(operation) called outside Scheduler.run") }
+        guard let core = currentCore else { misuse(operation, "outside Scheduler.run") }
         return core
     }
 
+    @inline(__always)
     static func requireThread(_ operation: StaticString, _ core: CorePointer) -> ThreadPointer {
-        guard let me = core.pointee.current else {
-            Diagnostics.fatal("\(operation) called outside a green thread (from the idle loop)")
-        }
+        guard let me = core.pointee.current else { misuse(operation, "outside a green thread (from the idle loop)") }
         return me
+    }
+
+    @inline(never)
+    private static func misuse(_ operation: StaticString, _ place: StaticString) -> Never {
+        Diagnostics.fatal("\(operation) called \(place)")
     }
 
     /// The record field `cs_switch` stores the stack pointer in (offset 0, see checkLayout).

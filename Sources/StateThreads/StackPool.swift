@@ -97,7 +97,10 @@ struct StackPool {
     private(set) var guardLimit: Int
     private(set) var guardedCount = 0
     private(set) var mappedCount = 0
-    private var warm: [ThreadPointer] = []
+    /// Recycled stacks with their records, linked through `next` (last in, first out: the most
+    /// recently used stack is the most likely to be in the cache).
+    private var warm: ThreadPointer?
+    private var warmCount = 0
     private var cold: [StackRegion] = []
 
     /// The bytes the record takes at the top of each stack, rounded to a cache line.
@@ -112,7 +115,12 @@ struct StackPool {
     // snippet: take-stack
     /// A stack with a fresh record on it: a recycled one if there is one, else a new mapping.
     mutating func take() throws -> ThreadPointer {
-        if let thread = warm.popLast() { return thread }
+        if let thread = warm {
+            warm = thread.pointee.next
+            warmCount -= 1
+            thread.pointee.next = nil
+            return thread
+        }
         if let region = cold.popLast() { return Self.placeRecord(on: region) }
         return Self.placeRecord(on: try mapStack())
     }
@@ -126,9 +134,11 @@ struct StackPool {
     /// Takes back the stack of a finished thread. It must not be the stack we are running on.
     mutating func give(_ thread: ThreadPointer) {
         let region = thread.pointee.stack
-        if warm.count < Self.warmLimit {
-            thread.pointee = ThreadRecord(stack: region)
-            warm.append(thread)
+        if warmCount < Self.warmLimit {
+            thread.pointee.reset()
+            thread.pointee.next = warm
+            warm = thread
+            warmCount += 1
             return
         }
         thread.deinitialize(count: 1)
@@ -139,13 +149,14 @@ struct StackPool {
 
     /// Unmaps every stack. Only when no green thread is left.
     mutating func unmapAll() {
-        for thread in warm {
+        while let thread = warm {
+            warm = thread.pointee.next
             let region = thread.pointee.stack
             thread.deinitialize(count: 1)
             munmap(region.base, region.size)
         }
+        warmCount = 0
         for region in cold { munmap(region.base, region.size) }
-        warm.removeAll()
         cold.removeAll()
         mappedCount = 0
     }

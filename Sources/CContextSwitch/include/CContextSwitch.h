@@ -26,6 +26,14 @@ void cs_switch(void *_Nullable *_Nonnull save_sp, void *_Nonnull load_sp);
 void *_Nonnull cs_make_context(void *_Nonnull stack_top, void (*_Nonnull entry)(void *_Nullable),
                                void *_Nullable argument);
 
+/// The scheduler running on the calling kernel thread (NULL if none). Swift has no thread-local
+/// variables, so the slot is declared here (and defined in switch.S); the "initial-exec" model
+/// makes reading it one instruction, where pthread_getspecific is a function call.
+extern __thread void *_Nullable cs_scheduler_slot __attribute__((tls_model("initial-exec")));
+
+static inline void *_Nullable cs_current_scheduler(void) { return cs_scheduler_slot; }
+static inline void cs_set_current_scheduler(void *_Nullable scheduler) { cs_scheduler_slot = scheduler; }
+
 // The Swift runtime's exclusivity hooks, which the scheduler calls around every switch.
 #include "SwiftExclusivity.h"
 
