@@ -54,6 +54,8 @@ let package = Package(
             dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded"]
         ),
         .testTarget(name: "ChapterTests"),
+        // Depends on the probe so that `swift test` builds it before the tests start it.
+        .testTarget(name: "StateThreadsTests", dependencies: ["StateThreads", "ServerCore", "StateThreadsProbe"]),
         .testTarget(name: "ExerciseTests", dependencies: ["Exercises", "ServerCore"]),
     ],
     swiftLanguageModes: [.v6]
