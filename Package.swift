@@ -34,6 +34,7 @@ let package = Package(
         // The servers, one per chapter.
         .executableTarget(name: "Part1Sequential", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Part2Threaded", dependencies: ["ServerCore", argumentParser]),
+        .executableTarget(name: "Part5StateThreads", dependencies: ["ServerCore", "StateThreads", "CLinux", argumentParser]),
 
         // Tools: the client simulator and the exercise progress report.
         .executableTarget(name: "Client", dependencies: ["ServerCore", argumentParser]),
@@ -54,7 +55,7 @@ let package = Package(
         .testTarget(
             name: "ConformanceTests",
             // Depending on the executables makes `swift test` build them before the suite runs.
-            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded"]
+            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part5StateThreads"]
         ),
         .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
         .testTarget(name: "ChapterTests"),

@@ -143,7 +143,7 @@ public struct GreenSocket: Hashable, CustomStringConvertible {
 
     /// Closes the descriptor. A green thread still waiting on it is woken and its call fails.
     public func close() {
-        Scheduler.descriptorClosing(fd)
+        Scheduler.forgetDescriptor(fd)
         Glibc.close(fd)
     }
 }

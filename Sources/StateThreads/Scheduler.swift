@@ -348,8 +348,9 @@ public enum Scheduler {
     }
 
     /// Forgets `fd`, which is about to be closed, and wakes any thread waiting on it: its retried
-    /// call fails with EBADF rather than waiting forever.
-    static func descriptorClosing(_ fd: Int32) {
+    /// call fails with EBADF rather than waiting forever. GreenSocket.close() calls it; call it
+    /// yourself before closing any other descriptor you waited on with `waitUntilReadable`.
+    public static func forgetDescriptor(_ fd: Int32) {
         guard let core = currentCore else { return }
         for thread in core.pointee.poller.forget(fd) {
             thread.pointee.blockedOn = .notBlocked
