@@ -7,6 +7,10 @@
 //     swift run -c release StateThreadsBench pthread-handoff  the same handoff with pthread mutex + condvar
 //     swift run -c release StateThreadsBench pthread-spawn    pthread_create + pthread_join
 //     swift run -c release StateThreadsBench pthread-memory [N]  RSS per idle pthread with 64 KiB stacks
+//     swift run -c release StateThreadsBench load PORT [CLIENTS] [SECONDS]
+//         a green-thread load generator: CLIENTS connections (default 1,000) to 127.0.0.1:PORT, each
+//         sending 64-byte messages and waiting for each full reply, for SECONDS (default 5);
+//         prints verified messages per second
 //
 // Each timing runs 7 rounds and prints every round and the median, so a noisy neighbour on a
 // shared machine shows up as spread rather than as a wrong figure.
@@ -147,6 +151,60 @@ func printMemory(_ label: String, _ count: Int, _ before: Int, since start: UInt
         + "spawned and parked in \(spawned / 1_000_000) ms")
 }
 
+// MARK: Load
+
+/// Drives a protocol server with `clients` green connections for `seconds`: each sends a 64-byte
+/// message (`^` + 62 letters + `$`, earning 62 reply bytes) and waits for the whole reply before
+/// the next. Replies are checked byte for byte; errors are counted and printed, never hidden.
+func load(port: UInt16, clients: Int, seconds: Double) throws {
+    var messages = 0
+    var errors = 0
+    var wrongReplies = 0
+    var elapsed = 0.0
+    let payload = (0..<62).map { UInt8(ascii: "a") + UInt8($0 % 26) }
+    let message = [UInt8(ascii: "^")] + payload + [UInt8(ascii: "$")]
+    let expected = payload.map { $0 &+ 1 }
+    try Scheduler.run {
+        var threads: [GreenThread] = []
+        var connected: [GreenSocket] = []
+        // Connect and read every greeting first, so the timed part is pure request/reply.
+        for _ in 0..<clients {
+            let socket = try GreenSocket.connect(host: "127.0.0.1", port: port, timeout: .seconds(30))
+            var greeting = [UInt8](repeating: 0, count: 1)
+            _ = try greeting.withUnsafeMutableBytes { try socket.read(into: $0, timeout: .seconds(30)) }
+            connected.append(socket)
+        }
+        let start = now()
+        let end = start + UInt64(seconds * 1e9)
+        for socket in connected {
+            threads.append(try Scheduler.spawn {
+                var reply = [UInt8](repeating: 0, count: expected.count)
+                do {
+                    while now() < end {
+                        try socket.write(message, timeout: .seconds(30))
+                        var got = 0
+                        while got < expected.count {
+                            let count = try reply.withUnsafeMutableBytes {
+                                try socket.read(into: UnsafeMutableRawBufferPointer(rebasing: $0[got...]), timeout: .seconds(30))
+                            }
+                            if count == 0 { throw GreenThreadError.interrupted }
+                            got += count
+                        }
+                        if reply == expected { messages += 1 } else { wrongReplies += 1 }
+                    }
+                } catch {
+                    errors += 1
+                }
+                socket.close()
+            })
+        }
+        threads.forEach { $0.join() }
+        elapsed = Double(now() - start) / 1e9
+    }
+    print("load: \(clients) clients, \(messages) verified 64-byte messages in \(String(format: elapsed, places: 2)) s = "
+        + "\(Int(Double(messages) / elapsed)) messages/s; \(wrongReplies) wrong replies, \(errors) connection errors")
+}
+
 // MARK: pthreads
 
 /// A pthread mutex and condition variable at fixed heap addresses.
@@ -255,7 +313,7 @@ extension String {
     }
 }
 
-let arguments = CommandLine.arguments.dropFirst()
+let arguments = Array(CommandLine.arguments.dropFirst())
 let count = arguments.dropFirst().first.flatMap { Int($0) }
 do {
     switch arguments.first ?? "" {
@@ -266,8 +324,16 @@ do {
     case "pthread-handoff": pthreadHandoff()
     case "pthread-spawn": pthreadSpawn()
     case "pthread-memory": pthreadMemory(count ?? 10_000)
+    case "load":
+        guard let port = arguments.dropFirst().first.flatMap({ UInt16($0) }) else {
+            print("usage: StateThreadsBench load PORT [CLIENTS] [SECONDS]")
+            exit(2)
+        }
+        let clients = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 1000
+        let seconds = arguments.dropFirst(3).first.flatMap { Double($0) } ?? 5
+        try load(port: port, clients: clients, seconds: seconds)
     default:
-        print("usage: StateThreadsBench yield | handoff | spawn | memory [N] | pthread-handoff | pthread-spawn | pthread-memory [N]")
+        print("usage: StateThreadsBench yield | handoff | spawn | memory [N] | pthread-handoff | pthread-spawn | pthread-memory [N] | load PORT [CLIENTS] [SECONDS]")
         exit(2)
     }
 } catch {
