@@ -11,6 +11,8 @@
 //         a green-thread load generator: CLIENTS connections (default 1,000) to 127.0.0.1:PORT, each
 //         sending 64-byte messages and waiting for each full reply, for SECONDS (default 5);
 //         prints verified messages per second
+//     swift run -c release StateThreadsBench hold PORT [CLIENTS] [SECONDS]
+//         CLIENTS idle connections (default 10,000), greeted and silent, held for SECONDS
 //
 // Each timing runs 7 rounds and prints every round and the median, so a noisy neighbour on a
 // shared machine shows up as spread rather than as a wrong figure.
@@ -205,6 +207,24 @@ func load(port: UInt16, clients: Int, seconds: Double) throws {
         + "\(Int(Double(messages) / elapsed)) messages/s; \(wrongReplies) wrong replies, \(errors) connection errors")
 }
 
+/// Connects `clients` green connections, reads each greeting, and keeps them all open and silent
+/// for `seconds`: what an idle client costs a server, measured from outside (its VmRSS).
+func hold(port: UInt16, clients: Int, seconds: Double) throws {
+    try Scheduler.run {
+        var sockets: [GreenSocket] = []
+        for _ in 0..<clients {
+            let socket = try GreenSocket.connect(host: "127.0.0.1", port: port, timeout: .seconds(30))
+            var greeting = [UInt8](repeating: 0, count: 1)
+            _ = try greeting.withUnsafeMutableBytes { try socket.read(into: $0, timeout: .seconds(30)) }
+            sockets.append(socket)
+        }
+        print("hold: \(clients) clients connected and greeted; holding for \(seconds) s")
+        fflush(nil)  // a script waits for this line
+        try Scheduler.sleep(for: .milliseconds(Int(seconds * 1000)))
+        sockets.forEach { $0.close() }
+    }
+}
+
 // MARK: pthreads
 
 /// A pthread mutex and condition variable at fixed heap addresses.
@@ -332,8 +352,15 @@ do {
         let clients = arguments.dropFirst(2).first.flatMap { Int($0) } ?? 1000
         let seconds = arguments.dropFirst(3).first.flatMap { Double($0) } ?? 5
         try load(port: port, clients: clients, seconds: seconds)
+    case "hold":
+        guard let port = arguments.dropFirst().first.flatMap({ UInt16($0) }) else {
+            print("usage: StateThreadsBench hold PORT [CLIENTS] [SECONDS]")
+            exit(2)
+        }
+        try hold(port: port, clients: arguments.dropFirst(2).first.flatMap { Int($0) } ?? 10_000,
+                 seconds: arguments.dropFirst(3).first.flatMap { Double($0) } ?? 5)
     default:
-        print("usage: StateThreadsBench yield | handoff | spawn | memory [N] | pthread-handoff | pthread-spawn | pthread-memory [N] | load PORT [CLIENTS] [SECONDS]")
+        print("usage: StateThreadsBench yield | handoff | spawn | memory [N] | pthread-handoff | pthread-spawn | pthread-memory [N] | load PORT [CLIENTS] [SECONDS] | hold PORT [CLIENTS] [SECONDS]")
         exit(2)
     }
 } catch {
