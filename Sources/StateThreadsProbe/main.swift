@@ -75,7 +75,7 @@ func measureStackDepth() throws {
         ("string interpolation of Ints and a Double", { _ = "a \(42) b \(3.25) c \(Int.max)" }),
         ("\"\\(error)\" of a SystemCallError", { _ = "\(SystemCallError("read(2)", code: ECONNRESET))" }),
         ("Log.line with a peer address", { Log.line("\(SocketAddress()) disconnected (12 bytes in, 9 bytes out)") }),
-        ("serveConnection-sized frame: 4 KiB array + protocol feed", {
+        ("ProtocolMachine.feed into a reply array", {
             var machine = ProtocolMachine()
             var reply: [UInt8] = []
             machine.feed(Array("^abc$de^abte$f".utf8), into: &reply)
