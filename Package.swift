@@ -46,7 +46,8 @@ let package = Package(
         // The learner's exercises (or, with EXERCISES=solutions, the reference solutions).
         .target(
             name: "Exercises",
-            dependencies: ["ServerCore"],
+            // From Chapter 5 on, exercises also use the green-thread runtime.
+            dependencies: ["ServerCore", "StateThreads"],
             path: exercisesPath,
             exclude: exercisesPath == "exercises" ? ["solutions", "README.md"] : []
         ),
@@ -63,7 +64,7 @@ let package = Package(
         .testTarget(name: "StateThreadsTests", dependencies: ["StateThreads", "ServerCore", "StateThreadsProbe"]),
         .testTarget(
             name: "ExerciseTests",
-            dependencies: ["Exercises", "ServerCore", "ExerciseCatalog"],
+            dependencies: ["Exercises", "ServerCore", "ExerciseCatalog", "StateThreads"],
             // Tells the tests which copy they are checking: a stub may still be "not attempted",
             // a reference solution never.
             swiftSettings: exercisesPath == "exercises" ? [] : [.define("EXERCISE_SOLUTIONS")]
