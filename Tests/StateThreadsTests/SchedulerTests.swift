@@ -102,19 +102,24 @@ struct SchedulerTests {
     @Test("sleepers wake in deadline order, and never before their deadline")
     func sleepersWakeInDeadlineOrder() throws {
         let delays = [60, 20, 100, 40, 80, 20]  // milliseconds, spawned in this order
-        var woke: [(delay: Int, elapsed: Double)] = []
+        var deadlines: [Int: Double] = [:]  // by sleeper: when it asked to be woken
+        var woke: [(sleeper: Int, at: Double)] = []
         try Scheduler.run {
-            let start = monotonicSeconds()
-            for delay in delays {
+            for (sleeper, delay) in delays.enumerated() {
                 try Scheduler.spawn {
+                    deadlines[sleeper] = monotonicSeconds() + Double(delay) / 1000
                     try? Scheduler.sleep(for: .milliseconds(delay))
-                    woke.append((delay, monotonicSeconds() - start))
+                    woke.append((sleeper, monotonicSeconds()))
                 }
             }
         }
-        #expect(woke.map(\.delay) == delays.sorted(), "woken in deadline order; equal deadlines first-come first-served")
-        for (delay, elapsed) in woke {
-            #expect(elapsed >= Double(delay) / 1000, "slept \(elapsed) s for a \(delay) ms sleep")
+        // Deadlines are taken from each sleeper's own clock reading, so a machine that pauses this
+        // process between two sleepers cannot make the expected order wrong.
+        let byDeadline = deadlines.sorted { ($0.value, $0.key) < ($1.value, $1.key) }.map(\.key)
+        #expect(woke.map(\.sleeper) == byDeadline, "woken in deadline order")
+        for (sleeper, at) in woke {
+            let deadline = try #require(deadlines[sleeper])
+            #expect(at >= deadline, "sleeper \(sleeper) woke \(deadline - at) s before its deadline")
         }
     }
 
