@@ -1,8 +1,8 @@
 // Part 5: green threads — thread-per-client code on one kernel thread that sleeps in epoll.
 //
 // main parses the options, blocks SIGINT and SIGTERM (they will arrive as readable events on a
-// signalfd instead), opens the listening socket and hands everything to the StateThreads
-// scheduler. GreenServer.swift has the accept loop and the shutdown; ClientSession.swift has the
+// signalfd instead), starts the StateThreads scheduler, and opens the listening socket on its
+// first green thread. GreenServer.swift has the accept loop and the shutdown; ClientSession.swift has the
 // straight-line code each client's green thread runs. Chapter 5 walks through them, and through
 // the runtime underneath (Sources/StateThreads, Sources/CContextSwitch).
 
@@ -34,9 +34,11 @@ struct Part5StateThreads: ParsableCommand {
     // snippet: main
     func run() throws {
         let signals = try SignalDescriptor(for: [SIGINT, SIGTERM])  // first: before anything can be interrupted
-        let listener = try GreenSocket(adopting: try startListening(server))
         let stats = ServerStats()
         try Scheduler.run(stackSize: stackSize * 1024) {
+            // Listening from inside the scheduler: its epoll instance and stacks exist by the time
+            // `listening on` is printed, so the server's descriptors are settled from then on.
+            let listener = try GreenSocket(adopting: try startListening(server))
             let greenServer = GreenServer(
                 listener: listener, signals: signals, stats: stats,
                 idleTimeout: idleTimeout.map { .milliseconds(Int($0 * 1000)) },
