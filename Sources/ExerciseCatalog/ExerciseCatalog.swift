@@ -63,6 +63,7 @@ public enum ExerciseCatalog {
     public static let chapters: [Int: String] = [
         1: "Chapter 1: one client at a time",
         2: "Chapter 2: a thread per client",
+        5: "Chapter 5: green threads",
     ]
 
     /// Every exercise, in the order a learner should do them.
@@ -112,6 +113,36 @@ public enum ExerciseCatalog {
                 A read that waits longer fails with EAGAIN, which Socket.read throws as a \
                 SystemCallError: that is .idleTimeout. Every read waits afresh, so a client that keeps \
                 talking never times out. (poll(2) with a timeout before each read works too.)
+                """),
+        Exercise(
+            id: "05-1", name: "SleeperHeap",
+            title: "The timer heap behind sleep(for:)",
+            hint: """
+                Keep an array of (deadline, arrival, id) with arrival counting up on every push. The \
+                parent of index i is (i - 1) / 2, its children 2i + 1 and 2i + 2. push: append, then \
+                swap with the parent while earlier (deadline first, then arrival). popDue: if the top's \
+                deadline <= now, remember it, move the last entry to the top and swap it down with its \
+                earliest child while that child is earlier.
+                """),
+        Exercise(
+            id: "05-2", name: "GreenSemaphore",
+            title: "A counting semaphore for green threads",
+            hint: """
+                Everything under mutex.withLock. wait: while permits == 0, available.wait(mutex, \
+                timeout: what is left of the timeout) — compute the deadline once, before the loop; \
+                a timedOut error means return false. Then permits -= 1 and return true. signal: \
+                permits += 1 and available.signal().
+                """),
+        Exercise(
+            id: "05-3", name: "GreenLoadClient",
+            title: "A load generator on green threads",
+            hint: """
+                For each client, Scheduler.spawn a closure that runs one session and adds 1 to a \
+                counter if it went right (no lock: green threads switch only in blocking calls); \
+                keep the handles and join them all. A session: GreenSocket.connect(host: \
+                "127.0.0.1", port:, timeout:), read until you have the 1-byte greeting, then for \
+                each chunk write it and read until you have reply.utf8.count bytes; compare; close. \
+                Use try? so one failed client cannot end the others.
                 """),
     ]
 
