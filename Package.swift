@@ -22,6 +22,7 @@ let package = Package(
         // The servers, one per chapter.
         .executableTarget(name: "Part1Sequential", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Part2Threaded", dependencies: ["ServerCore", argumentParser]),
+        .executableTarget(name: "Part3Pool", dependencies: ["ServerCore", argumentParser]),
 
         // Tools: the client simulator and the exercise progress report.
         .executableTarget(name: "Client", dependencies: ["ServerCore", argumentParser]),
@@ -39,7 +40,7 @@ let package = Package(
         .testTarget(
             name: "ConformanceTests",
             // Depending on the executables makes `swift test` build them before the suite runs.
-            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded"]
+            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part3Pool"]
         ),
         .testTarget(name: "ChapterTests"),
         .testTarget(name: "ExerciseTests", dependencies: ["Exercises", "ServerCore"]),
