@@ -42,6 +42,8 @@ let package = Package(
             // Depending on the executables makes `swift test` build them before the suite runs.
             dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part3Pool"]
         ),
+        // Part 3's queue and pool, white-box: `@testable import Part3Pool`.
+        .testTarget(name: "PoolTests", dependencies: ["Part3Pool", "ServerCore"]),
         .testTarget(name: "ChapterTests"),
         .testTarget(name: "ExerciseTests", dependencies: ["Exercises", "ServerCore"]),
     ],

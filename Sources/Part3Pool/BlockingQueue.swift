@@ -49,6 +49,7 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
             pthread_cond_wait(notFull, mutex)  // unlocks, sleeps, locks again before returning
         }
         if closed { return false }
+        assert(items.count < capacity, "push past capacity: a wait that should loop did not")
         items.append(item)
         pthread_cond_signal(notEmpty)  // one new item: wake one waiting consumer, if any
         return true
