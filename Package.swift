@@ -42,6 +42,7 @@ let package = Package(
             // Depending on the executables makes `swift test` build them before the suite runs.
             dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part3Pool"]
         ),
+        .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
         // Part 3's queue and pool, white-box: `@testable import Part3Pool`.
         .testTarget(name: "PoolTests", dependencies: ["Part3Pool", "ServerCore"]),
         .testTarget(name: "ChapterTests"),

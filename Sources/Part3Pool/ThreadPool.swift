@@ -23,14 +23,14 @@ final class ThreadPool: Sendable {
     let threadCount: Int
     private let queue: BlockingQueue<AcceptedClient>
     private let clients: LiveClients
-    private let workers: [JoinableThread]
+    private let workers: [JoinableThread<Void>]
 
     // snippet: start-workers
     /// Starts `threads` workers serving the clients `submit` queues (at most `queueCapacity`
     /// waiting at once). If a thread cannot be started, stops those already running and throws.
     init(threads: Int, queueCapacity: Int, clients: LiveClients, stats: ServerStats) throws {
         let queue = BlockingQueue<AcceptedClient>(capacity: queueCapacity)
-        var workers: [JoinableThread] = []
+        var workers: [JoinableThread<Void>] = []
         do {
             for id in 1...threads {
                 workers.append(try JoinableThread {

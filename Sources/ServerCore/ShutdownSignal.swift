@@ -24,7 +24,7 @@ import Glibc
 public final class ShutdownSignal: @unchecked Sendable {
     private var signals = sigset_t()
     private var requested = false
-    private var signalThread: JoinableThread?
+    private var signalThread: JoinableThread<Void>?
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
 
     // snippet: block-signals

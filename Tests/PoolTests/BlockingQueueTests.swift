@@ -34,7 +34,7 @@ struct BlockingQueueTests {
         let received = Collected(consumers)
         let start = MonotonicClock.now()
 
-        var threads: [JoinableThread] = []
+        var threads: [JoinableThread<Void>] = []
         for consumer in 0..<consumers {
             threads.append(try JoinableThread {
                 var mine: [Int] = []
@@ -42,7 +42,7 @@ struct BlockingQueueTests {
                 received.store(mine, at: consumer)
             })
         }
-        var producerThreads: [JoinableThread] = []
+        var producerThreads: [JoinableThread<Void>] = []
         for producer in 0..<producers {
             producerThreads.append(try JoinableThread {
                 // Producer p pushes p*perProducer ..< (p+1)*perProducer, in increasing order.
@@ -79,7 +79,7 @@ struct BlockingQueueTests {
     func closeReleasesConsumers() throws {
         let queue = BlockingQueue<Int>(capacity: 1)
         let finished = Finished()
-        var threads: [JoinableThread] = []
+        var threads: [JoinableThread<Void>] = []
         for _ in 0..<3 {
             threads.append(try JoinableThread {
                 let item = queue.pop()
@@ -101,7 +101,7 @@ struct BlockingQueueTests {
         let queue = BlockingQueue<Int>(capacity: 1)
         #expect(queue.push(7))
         let finished = Finished()
-        var threads: [JoinableThread] = []
+        var threads: [JoinableThread<Void>] = []
         for item in 100..<103 {
             threads.append(try JoinableThread {
                 finished.record(queue.push(item) ? "pushed" : "refused")
