@@ -7,15 +7,20 @@
 // wait sits in a `while` loop that re-checks its condition, because `pthread_cond_wait` may
 // return without anyone having signalled (a "spurious wake-up"), and because another thread
 // may have taken the item or the free place between the signal and the wake-up.
+//
+// Like Python's `queue.Queue`, it also counts the items that have been pushed and not yet marked
+// done by a consumer (`unfinished`), which is how the pool can tell "every worker busy and the
+// queue full" without a race between a worker taking a client and saying it is busy.
 
 import Glibc
 
-// @unchecked Sendable: `items` and `closed` are only touched with `mutex` locked, and the
+// @unchecked Sendable: `items`, `unfinished` and `closed` are only touched with `mutex` locked, and the
 // mutex and condition variables live at fixed heap addresses (they must never move).
 final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     /// The most items the queue holds; `push` waits while it holds this many.
     let capacity: Int
     private var items: [Element] = []
+    private var unfinished = 0
     private var closed = false
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let notEmpty = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -51,6 +56,7 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         if closed { return false }
         assert(items.count < capacity, "push past capacity: a wait that should loop did not")
         items.append(item)
+        unfinished += 1
         pthread_cond_signal(notEmpty)  // one new item: wake one waiting consumer, if any
         return true
     }
@@ -83,6 +89,7 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         closed = true
         let leftovers = items
         items.removeAll()
+        unfinished -= leftovers.count
         pthread_cond_broadcast(notEmpty)  // broadcast, not signal: *every* waiter must wake
         pthread_cond_broadcast(notFull)
         return leftovers
@@ -103,11 +110,19 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
         return !closed
     }
 
-    /// Whether the queue holds `capacity` items right now (a snapshot: it may change at once).
-    var isFull: Bool {
+    /// Tells the queue that a consumer has finished with an item it popped.
+    func markDone() {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return items.count == capacity
+        unfinished -= 1
+    }
+
+    /// Items pushed and not yet marked done: those queued plus those consumers are working on
+    /// (a snapshot: it may change at once).
+    var unfinishedCount: Int {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return unfinished
     }
 
     /// How many items are queued right now (a snapshot).

@@ -22,7 +22,6 @@ struct AcceptedClient: Sendable {
 final class ThreadPool: Sendable {
     let threadCount: Int
     private let queue: BlockingQueue<AcceptedClient>
-    private let clients: LiveClients
     private let workers: [JoinableThread<Void>]
 
     // snippet: start-workers
@@ -44,7 +43,6 @@ final class ThreadPool: Sendable {
         }
         self.threadCount = threads
         self.queue = queue
-        self.clients = clients
         self.workers = workers
     }
     // end snippet
@@ -58,6 +56,7 @@ final class ThreadPool: Sendable {
             let waited = MonotonicClock.now() - client.acceptedAt
             Log.line("worker \(id) serving \(client.peer) (waited \(tenths(waited)) s in the queue)")
             serveClient(client.socket, peer: client.peer, clients: clients, stats: stats)
+            queue.markDone()  // this worker is free again
         }
     }
     // end snippet
@@ -68,9 +67,10 @@ final class ThreadPool: Sendable {
     /// stops accepting and new clients wait in the kernel's backlog. Logs when that starts and
     /// when it ends.
     func waitForRoom() -> Bool {
-        // A full queue with a worker not yet serving is a passing moment (that worker is about
-        // to take a client): wait for it quietly. Saturated means every worker is serving.
-        guard queue.isFull && clients.count == threadCount else { return queue.waitForRoom() }
+        // Clients queued plus clients being served: at its maximum every worker is busy and the
+        // queue is full. (A full queue with a worker about to take a client is a passing
+        // moment; `waitForRoom` sits it out without a word.)
+        guard queue.unfinishedCount == threadCount + queue.capacity else { return queue.waitForRoom() }
         Log.line("pool saturated (\(threadCount) of \(threadCount) workers busy, queue of \(queue.capacity) full); "
             + "new clients wait in the kernel backlog")
         guard queue.waitForRoom() else { return false }
