@@ -81,6 +81,7 @@ public final class LiveClients: @unchecked Sendable {
     /// Shuts down both directions of every listed socket, so the threads reading from them see
     /// end-of-file and finish. Returns how many there were. Clients added later are shut down
     /// as they are added.
+    @discardableResult
     public func shutDownAll() -> Int {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }

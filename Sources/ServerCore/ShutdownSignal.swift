@@ -93,8 +93,8 @@ public final class ShutdownSignal: @unchecked Sendable {
         try? listener.shutdown(Int32(SHUT_RD))  // a blocked accept returns; the backlog is reset
         alsoWake()
         if !clients.waitUntilEmpty(timeout: drainTimeout) {
-            let count = clients.shutDownAll()
-            Log.line("drain timeout: shut down \(count) client connections")
+            Log.line("drain timeout: shutting down \(clients.count) client connections")
+            clients.shutDownAll()
         }
     }
     // end snippet
