@@ -75,4 +75,48 @@ struct BehaviourTests {
             try third.expectNoStrayReplies()
         }
     }
+
+    @Test("Part 2 closes a client it cannot start a thread for, and keeps serving the others")
+    func threadedSurvivesFailedThreadCreation() throws {
+        // Under a 100 MB address-space limit only a handful of 8 MiB thread stacks fit, so
+        // pthread_create fails (EAGAIN) long before 40 clients have a thread each.
+        try withServer("Part2Threaded", launcher: ["/usr/bin/prlimit", "--as=100000000", "--"]) { server in
+            var clients: [TestClient] = []
+            defer { clients.forEach { $0.close() } }
+            for _ in 0..<40 { clients.append(try TestClient.connect(port: server.port)) }
+            #expect(server.waitForOutput(containing: "closed without service: pthread_create(3) failed", timeout: 10),
+                    "output:\n\(server.output)")
+
+            var greeted = 0
+            var turnedAway = 0
+            for client in clients {
+                let first = try client.received(within: 0.3)
+                if first == [ProtocolMachine.greeting] {
+                    greeted += 1
+                } else {
+                    #expect(first.isEmpty, "a client without a thread gets nothing, got \(describeBytes(first))")
+                    try client.expectClosed(timeout: 5)
+                    turnedAway += 1
+                }
+            }
+            #expect(greeted >= 1, "the clients that got a thread are served")
+            #expect(turnedAway >= 1, "the clients beyond the limit are closed, not left hanging")
+            #expect(server.isRunning)
+
+            // Once the served clients leave, their threads end and a new client gets one.
+            clients.forEach { $0.close() }
+            clients.removeAll()
+            var served = false
+            for _ in 0..<50 where !served {
+                if let client = try? TestClient.connectAndGreet(port: server.port) {
+                    defer { client.close() }
+                    try client.runSeedVector()
+                    served = true
+                } else {
+                    usleep(200_000)
+                }
+            }
+            #expect(served, "a new client is served after the others have left")
+        }
+    }
 }

@@ -48,8 +48,10 @@ final class ServerProcess: @unchecked Sendable {
     private var exitStatus: Int32?
 
     /// Starts `executable` (built next to the test binary) with `--port 0` and `arguments`, and
-    /// waits up to `startupTimeout` seconds for it to say which port it listens on.
-    init(_ executable: String, arguments: [String] = [], startupTimeout: Double = 10) throws {
+    /// waits up to `startupTimeout` seconds for it to say which port it listens on. A `launcher`
+    /// runs first and execs the server, e.g. `["/usr/bin/prlimit", "--as=100000000", "--"]` to
+    /// start it under a resource limit; the pid is then the server's own.
+    init(_ executable: String, arguments: [String] = [], launcher: [String] = [], startupTimeout: Double = 10) throws {
         signal(SIGPIPE, SIG_IGN)  // a test writing to a server that has gone must fail, not die
         self.executable = executable
         let path = Self.buildDirectory + "/" + executable
@@ -58,7 +60,11 @@ final class ServerProcess: @unchecked Sendable {
         }
         outputFile = try Self.makeOutputFile(for: executable)
         do {
-            pid = try Self.spawn(path, arguments: ["--port", "0"] + arguments, output: outputFile)
+            if let program = launcher.first {
+                pid = try Self.spawn(program, arguments: Array(launcher.dropFirst()) + [path, "--port", "0"] + arguments, output: outputFile)
+            } else {
+                pid = try Self.spawn(path, arguments: ["--port", "0"] + arguments, output: outputFile)
+            }
         } catch {
             Glibc.close(outputFile)
             throw error
@@ -272,9 +278,9 @@ final class ServerProcess: @unchecked Sendable {
 /// Starts `executable`, runs `body` with it, and kills it afterwards, pass or fail. If `body`
 /// throws, the error is rethrown with what became of the server (still running, or how it
 /// ended) and the end of its output: "connection reset" usually means "the server died".
-func withServer<Result>(_ executable: String, arguments: [String] = [],
+func withServer<Result>(_ executable: String, arguments: [String] = [], launcher: [String] = [],
                         _ body: (ServerProcess) throws -> Result) throws -> Result {
-    let server = try ServerProcess(executable, arguments: arguments)
+    let server = try ServerProcess(executable, arguments: arguments, launcher: launcher)
     defer { server.kill() }
     do {
         return try body(server)
