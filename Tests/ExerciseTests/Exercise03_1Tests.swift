@@ -17,12 +17,15 @@ func exercise03_1_QueuePop() {
     check("close wakes a waiting pop, which answers nil", closeWakesAWaitingPop)
 }
 
-private func itemsComeOutInOrder() {
+private func itemsComeOutInOrder() throws {
     let queue = BlockingQueue<Int>(capacity: 3)
-    var popped: [Int?] = []
+    var popped: [Int] = []
     for round in 0..<3 {  // fill and empty a few times, so every place in the queue is used
         for item in (round * 3)..<(round * 3 + 3) { #expect(queue.push(item)) }
-        for _ in 0..<3 { popped.append(queue.pop()) }
+        for _ in 0..<3 {
+            // Stop at the first nil: the queue would still be full, and the next push would wait forever.
+            popped.append(try #require(queue.pop(), "pop returned nil from an open queue holding items"))
+        }
     }
     #expect(popped == Array(0..<9), "pop should return the items first in, first out")
 }
@@ -81,9 +84,12 @@ private func manyProducersAndConsumers() throws {
             producersDone.record()
         }
     }
-    try #require(producersDone.wait(for: producers, within: 60), "the producers got stuck: a pop that took an item did not make room")
-    for _ in 0..<consumers { _ = queue.push(stop) }
-    try #require(consumersDone.wait(for: consumers, within: 60), "the consumers got stuck waiting for items that were pushed")
+    try #require(producersDone.wait(for: producers, within: 30),
+                 "the producers got stuck on a full queue: did every pop take its item and signal notFull?")
+    try runOnTestThread {  // on a thread of its own: if the consumers have quit, these pushes wait forever
+        for _ in 0..<consumers { _ = queue.push(stop) }
+    }
+    try #require(consumersDone.wait(for: consumers, within: 30), "the consumers got stuck waiting for items that were pushed")
     let all = received.all
     #expect(all.count == total, "\(total) items were pushed, \(all.count) were popped")
     #expect(all.sorted() == Array(0..<total), "some items were lost or popped twice")

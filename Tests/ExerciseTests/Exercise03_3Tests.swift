@@ -33,7 +33,7 @@ private final class Gate: Sendable {
 private func oneJobDoesNotGrowThePool() throws {
     let pool = try GrowingPool(minimum: 1, maximum: 4)
     let gate = Gate()
-    #expect(pool.submit(gate.job), "an open pool takes the job")
+    try #require(pool.submit(gate.job), "an open pool takes the job")
     #expect(gate.started.wait(for: 1, within: 10), "the job never started")
     #expect(pool.threadCount == 1, "one job, one idle worker: no need to grow, but the pool has \(pool.threadCount) threads")
     gate.open.put(true)
@@ -46,7 +46,7 @@ private func growsUpToTheMaximum() throws {
     #expect(pool.threadCount == 1, "starts with its minimum")
     let gate = Gate()
     for submitted in 1...5 {
-        #expect(pool.submit(gate.job), "job \(submitted) refused by an open pool")
+        try #require(pool.submit(gate.job), "job \(submitted) refused by an open pool")
         if submitted <= 3 {
             // Each job up to the maximum must find a worker of its own.
             #expect(gate.started.wait(for: submitted, within: 10),
@@ -67,7 +67,7 @@ private func jobsSubmittedBackToBackEachFindAWorker() throws {
     let gate = Gate()
     // No pause between them: the one idle worker has most likely not woken up for the first job
     // when the next ones arrive, so it must not be counted on for all of them.
-    for _ in 1...3 { #expect(pool.submit(gate.job)) }
+    for _ in 1...3 { try #require(pool.submit(gate.job), "an open pool takes every job") }
     #expect(gate.started.wait(for: 3, within: 10),
             "3 jobs, room for 4 workers, yet only \(gate.started.current) running: did two jobs count on the same idle worker?")
     #expect(pool.threadCount == 3, "3 blocking jobs need 3 workers; the pool has \(pool.threadCount)")
