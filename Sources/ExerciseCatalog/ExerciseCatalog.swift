@@ -125,7 +125,7 @@ public enum ExerciseCatalog {
                 """),
         Exercise(
             id: "03-2", name: "QueueTimeout",
-            title: "Turn away a client who waited too long in the queue",
+            title: "Turn away a client who waited too long",
             hint: """
                 waited = now - client.acceptedAt. At most queueTimeout: return true and touch nothing. \
                 Otherwise `try? client.socket.writeAll(Array(queueTimeoutMessage.utf8))` (the `try?` \
