@@ -34,6 +34,7 @@ let package = Package(
         // The servers, one per chapter.
         .executableTarget(name: "Part1Sequential", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Part2Threaded", dependencies: ["ServerCore", argumentParser]),
+        .executableTarget(name: "Part3Pool", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Part5StateThreads", dependencies: ["ServerCore", "StateThreads", "CLinux", argumentParser]),
 
         // Tools: the client simulator and the exercise progress report.
@@ -64,9 +65,11 @@ let package = Package(
         .testTarget(
             name: "ConformanceTests",
             // Depending on the executables makes `swift test` build them before the suite runs.
-            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part5StateThreads"]
+            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part3Pool", "Part5StateThreads"]
         ),
         .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
+        // Part 3's queue and pool, white-box: `@testable import Part3Pool`.
+        .testTarget(name: "PoolTests", dependencies: ["Part3Pool", "ServerCore"]),
         .testTarget(name: "ChapterTests"),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerCore", "CLinux", argumentParser]),
         // Depends on the probe so that `swift test` builds it before the tests start it.

@@ -63,6 +63,7 @@ public enum ExerciseCatalog {
     public static let chapters: [Int: String] = [
         1: "Chapter 1: one client at a time",
         2: "Chapter 2: a thread per client",
+        3: "Chapter 3: a pool of threads",
         5: "Chapter 5: green threads",
     ]
 
@@ -113,6 +114,33 @@ public enum ExerciseCatalog {
                 A read that waits longer fails with EAGAIN, which Socket.read throws as a \
                 SystemCallError: that is .idleTimeout. Every read waits afresh, so a client that keeps \
                 talking never times out. (poll(2) with a timeout before each read works too.)
+                """),
+        Exercise(
+            id: "03-1", name: "QueuePop",
+            title: "Write BlockingQueue's pop",
+            hint: """
+                Mirror `push`. Lock the mutex and `defer` the unlock. While the queue is empty and not \
+                closed, pthread_cond_wait(notEmpty, mutex): a `while`, not an `if`, because a wake-up \
+                may find nothing to take. Then, if closed, return nil; otherwise removeFirst() and \
+                pthread_cond_signal(notFull), so a producer waiting for room can go on.
+                """),
+        Exercise(
+            id: "03-2", name: "QueueTimeout",
+            title: "Turn away a client who waited too long",
+            hint: """
+                waited = now - client.acceptedAt. At most queueTimeout: return true and touch nothing. \
+                Otherwise `try? client.socket.writeAll(Array(queueTimeoutMessage.utf8))` (the `try?` \
+                because a client that has gone makes the write fail with EPIPE), then close the socket \
+                and return false.
+                """),
+        Exercise(
+            id: "03-3", name: "GrowingPool",
+            title: "Grow the pool under load, up to a maximum",
+            hint: """
+                Lock the mutex and `defer` the unlock; if closed, return false. Append the job. Grow \
+                when jobs.count > idle (more jobs waiting than workers free to take them) and \
+                workers.count < maximum: `try? startWorker()`. Then pthread_cond_signal(jobWaiting) and \
+                return true. Testing `idle == 0` instead lets two quick jobs share one idle worker.
                 """),
         Exercise(
             id: "05-1", name: "SleeperHeap",
