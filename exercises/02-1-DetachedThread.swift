@@ -8,7 +8,7 @@
 //
 // `ClosureBox` below is the box; write `spawnDetached`. (Swift 6.3.1's compiler crashes, rather
 // than reporting an error, if the start routine captures anything: if you see it crash, that is
-// why.) Part2Threaded's `startDetachedThread` is the answer; try before you look.
+// why.) ServerCore's `startDetachedThread` (Sources/ServerCore/DetachedThread.swift) is the answer; try before you look.
 //
 // When you want your attempt checked, delete the marker line below, then run
 // `swift run Progress` (or `swift test --filter exercise02_1`).

@@ -171,29 +171,10 @@ final class EventCounter: @unchecked Sendable {
     }
 }
 
-/// Carries a closure across `pthread_create`'s argument (the tests' own copy of the box pattern,
-/// so they do not depend on Exercise 02-1).
-private final class TestThreadBody {
-    let run: @Sendable () -> Void
-    init(_ run: @escaping @Sendable () -> Void) { self.run = run }
-}
-
-/// Runs `body` on a new detached pthread.
+/// Runs `body` on a new detached pthread (ServerCore's, so the tests do not depend on
+/// Exercise 02-1).
 func runOnTestThread(_ body: @escaping @Sendable () -> Void) throws {
-    let argument = Unmanaged.passRetained(TestThreadBody(body)).toOpaque()
-    var attributes = pthread_attr_t()
-    pthread_attr_init(&attributes)
-    defer { pthread_attr_destroy(&attributes) }
-    pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-    var thread = pthread_t()
-    let result = pthread_create(&thread, &attributes, { argument in
-        Unmanaged<TestThreadBody>.fromOpaque(argument!).takeRetainedValue().run()
-        return nil
-    }, argument)
-    if result != 0 {
-        Unmanaged<TestThreadBody>.fromOpaque(argument).release()
-        throw SystemCallError("pthread_create(3)", code: result)
-    }
+    try startDetachedThread(body)
 }
 
 /// Runs the code under test on its own thread with the server end of `pair`, like a server's
