@@ -18,10 +18,13 @@ let package = Package(
     targets: [
         // The protocol (pure), a thin socket layer over Glibc, shared server options and logging.
         .target(name: "ServerCore", dependencies: [argumentParser]),
+        // Linux headers the Glibc module lacks (epoll, signalfd, accept4): a module map, no C code.
+        .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
 
         // The servers, one per chapter.
         .executableTarget(name: "Part1Sequential", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Part2Threaded", dependencies: ["ServerCore", argumentParser]),
+        .executableTarget(name: "Part4Epoll", dependencies: ["ServerCore", "CLinux", argumentParser]),
 
         // Tools: the client simulator and the exercise progress report.
         .executableTarget(name: "Client", dependencies: ["ServerCore", argumentParser]),
@@ -39,7 +42,7 @@ let package = Package(
         .testTarget(
             name: "ConformanceTests",
             // Depending on the executables makes `swift test` build them before the suite runs.
-            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded"]
+            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part4Epoll"]
         ),
         .testTarget(name: "ChapterTests"),
         .testTarget(name: "ExerciseTests", dependencies: ["Exercises", "ServerCore"]),
