@@ -40,6 +40,9 @@ final class EventLoop {
 
     private var listening = true
     private var acceptPaused = false
+    /// Set when a pause is logged, cleared by the next successful accept: a shortage that lasts
+    /// is logged once, not once per retry.
+    private var shortageLogged = false
     private var acceptRetryAt: Milliseconds?
     private var drainDeadline: Milliseconds?
     private var finished = false
@@ -117,6 +120,7 @@ final class EventLoop {
                 accept4(listener.fd, address, length, Int32(SOCK_NONBLOCK.rawValue | SOCK_CLOEXEC.rawValue))
             }
             if fd >= 0 {
+                shortageLogged = false
                 open(Connection(socket: Socket(fd: fd), peer: peer))
                 continue
             }
@@ -143,7 +147,10 @@ final class EventLoop {
         acceptPaused = true
         acceptRetryAt = monotonicMilliseconds() + Self.acceptRetryDelay
         setListenerWatched(false)
-        Log.line("\(error); \(connections.count) clients connected; accepting again when one leaves")
+        if !shortageLogged {
+            Log.line("\(error); \(connections.count) clients connected; accepting again when one leaves")
+            shortageLogged = true
+        }
     }
 
     private func resumeAccepting() {
