@@ -288,14 +288,14 @@ final class EventLoop {
     private func beginShutdown(_ signal: Int32) {
         let name = SignalDescriptor.name(of: signal)
         if drainDeadline != nil {
-            Log.line("\(name) received again; closing the remaining connections now")
+            Log.line("\(name) again: closing the remaining connections now")
             drainDeadline = monotonicMilliseconds()
             return
         }
         listening = false
         listener.close()  // new clients are refused from now on; closing also unregisters it
         let seconds = Double(configuration.drainTimeout) / 1000
-        Log.line("\(name) received; no longer accepting, waiting up to \(seconds) s for \(connections.count) clients to leave")
+        Log.line("\(name): no longer accepting; letting \(connections.count) clients finish (up to \(seconds) s)")
         drainDeadline = monotonicMilliseconds() + configuration.drainTimeout
         if connections.isEmpty { finished = true }
     }
@@ -303,7 +303,7 @@ final class EventLoop {
     /// The drain timeout has run out: close whoever is still connected.
     private func endDrain() {
         if !connections.isEmpty {
-            Log.line("drain timeout: closing \(connections.count) remaining connections")
+            Log.line("drain timeout: closing \(connections.count) client connections")
         }
         for connection in Array(connections.values) {
             close(connection, because: ServerShutdown())

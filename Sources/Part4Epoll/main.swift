@@ -38,7 +38,7 @@ struct Part4Epoll: ParsableCommand {
                 drainTimeout: Milliseconds(server.drainTimeout * 1000)),
             stats: stats)
         try loop.run()  // returns after a graceful shutdown
-        Log.line(stats.summaryLine)
+        Log.plain(stats.summaryLine)  // the last line, worded as every server words it
     }
     // end snippet
 }
