@@ -44,6 +44,7 @@ let package = Package(
             // Depending on the executables makes `swift test` build them before the suite runs.
             dependencies: ["ServerCore", "CLinux", "Part1Sequential", "Part2Threaded", "Part4Epoll"]
         ),
+        .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
         .testTarget(name: "ChapterTests"),
         .testTarget(name: "ExerciseTests", dependencies: ["Exercises", "ServerCore"]),
     ],
