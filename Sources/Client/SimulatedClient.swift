@@ -32,6 +32,8 @@ struct SimulatedClient: Sendable {
     let timeout: Double
     /// The monotonic time the run started; the times this client reports count from it.
     let origin: Double
+    /// Seconds to stay connected and silent after the greeting, before the first chunk.
+    var hold: Double = 0
     /// Where the client's lines go: timestamped to standard output, or to a test's recorder.
     var log: @Sendable (String) -> Void = { Log.line($0) }
 
@@ -54,6 +56,10 @@ struct SimulatedClient: Sendable {
             log("\(name) connected")
             try receive([ProtocolMachine.greeting], waitingFor: .greeting, from: socket)
             greeted = secondsSinceOrigin()
+            if hold > 0 {
+                log("\(name) holding the connection idle for \(hold) s")
+                sleep(until: monotonicSeconds() + hold)
+            }
             try converse(over: socket)
         } catch {
             socket.close()

@@ -31,6 +31,9 @@ struct ClientSimulator: ParsableCommand {
     @Option(help: "Seconds between one chunk and the next.")
     var interval = 1.0
 
+    @Option(help: "Seconds each client stays connected and silent after its greeting, before it starts talking (for measuring what an idle client costs a server).")
+    var hold = 0.0
+
     @Option(help: "Longest wait, in seconds, for the connection, the greeting or any one reply.")
     var timeout = 30.0
 
@@ -43,6 +46,7 @@ struct ClientSimulator: ParsableCommand {
     func validate() throws {
         guard n >= 1 else { throw ValidationError("-n must be at least 1.") }
         guard interval >= 0 else { throw ValidationError("--interval must not be negative.") }
+        guard hold >= 0 else { throw ValidationError("--hold must not be negative.") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive.") }
     }
 
@@ -55,7 +59,7 @@ struct ClientSimulator: ParsableCommand {
         let threads = try (1...n).map { index in
             let client = SimulatedClient(
                 name: "conn\(index)", host: host, port: port, script: .seed,
-                interval: interval, timeout: timeout, origin: origin)
+                interval: interval, timeout: timeout, origin: origin, hold: hold)
             return try JoinableThread { client.run() }
         }
         let outcomes = threads.map { $0.join() }

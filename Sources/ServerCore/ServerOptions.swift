@@ -15,8 +15,12 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "Address to listen on, e.g. 127.0.0.1, 0.0.0.0 or ::1.")
     public var host: String = "127.0.0.1"
 
-    @Option(help: "Length of the kernel's queue of connections not yet accepted.")
-    public var backlog: Int32 = 128
+    // A burst of connections larger than the backlog is not refused: with SYN cookies on (the
+    // Linux default) the overflow's handshakes complete on the client's side but are silently
+    // dropped on ours, and a client that waits for our greeting waits forever. 4096 (capped by
+    // net.core.somaxconn) absorbs the bursts the client simulator and the benchmarks make.
+    @Option(help: "Length of the kernel's queue of connections not yet accepted (capped by net.core.somaxconn).")
+    public var backlog: Int32 = 4096
 
     @Option(help: "On SIGINT/SIGTERM, seconds to let connected clients finish before their sockets are shut down.")
     public var drainTimeout: Double = 5
