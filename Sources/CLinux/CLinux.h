@@ -2,14 +2,13 @@
 //
 // Header-only on purpose: nothing here is compiled, Swift imports the declarations straight from
 // the system headers. The event loop of Part 4 needs epoll and signalfd; the green-thread
-// scheduler of Part 5 sleeps in the same epoll. `accept4` and `prlimit` are in glibc but declared
-// only under _GNU_SOURCE, which the Glibc module was built without, so they are declared here.
+// scheduler of Part 5 sleeps in the same epoll. `accept4` is in glibc but declared only under
+// _GNU_SOURCE, which the Glibc module was built without, so it is declared here.
 #ifndef CLINUX_H
 #define CLINUX_H
 
 #include <signal.h>
 #include <sys/epoll.h>
-#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 
@@ -20,9 +19,5 @@
 // Accepts a connection and sets flags (SOCK_NONBLOCK, SOCK_CLOEXEC) on the new socket in the
 // same system call. Same declaration as glibc's under _GNU_SOURCE.
 extern int accept4(int fd, struct sockaddr *addr, socklen_t *addr_len, int flags);
-
-// Reads and/or sets a resource limit of another process (the tests lower a server's
-// RLIMIT_NOFILE with it). Same as glibc's declaration, with the resource as a plain int.
-extern int prlimit(pid_t pid, int resource, const struct rlimit *new_limit, struct rlimit *old_limit);
 
 #endif

@@ -9,7 +9,6 @@
 // Bounds on time and CPU are generous: they can only catch a server that is wrong, never one
 // that is merely slow on a busy machine.
 
-import CLinux
 import Glibc
 import ServerCore
 import Testing
@@ -68,154 +67,152 @@ struct EventLoopTests {
     func thousandClientsAtOnce() throws {
         let clientCount = 1000
         try raiseDescriptorLimit(to: 2 * clientCount + 200)  // our ends, and the server's
-        let server = try ServerProcess("Part4Epoll")
-        defer { server.kill() }
-        let started = monotonicSeconds()
-        var clients: [TestClient] = []
-        clients.reserveCapacity(clientCount)
-        defer { clients.forEach { $0.close() } }
+        try withServer("Part4Epoll") { server in
+            let started = monotonicSeconds()
+            var clients: [TestClient] = []
+            clients.reserveCapacity(clientCount)
+            defer { clients.forEach { $0.close() } }
 
-        // Everyone connects and is greeted before anyone sends: all 1,000 are connected at once.
-        for _ in 0..<clientCount {
-            clients.append(try TestClient.connectAndGreet(port: server.port))
-        }
-        // Then each chunk of the seed vector goes to every client before any reply is read, so
-        // the server has 1,000 conversations in flight in the same state.
-        for (input, reply) in seedChunks {
-            for client in clients { try client.send(input) }
-            for (index, client) in clients.enumerated() {
-                let got = try client.receive(reply, timeout: 30)
-                #expect(got == reply, "client \(index): sent \"\(input)\", expected \"\(reply)\"")
+            // Everyone connects and is greeted before anyone sends: all 1,000 are connected at once.
+            for _ in 0..<clientCount {
+                clients.append(try TestClient.connectAndGreet(port: server.port))
             }
-        }
-        for client in clients { try client.expectNoStrayReplies() }
-        clients.forEach { $0.close() }
-        clients.removeAll()
+            // Then each chunk of the seed vector goes to every client before any reply is read, so
+            // the server has 1,000 conversations in flight in the same state.
+            for (input, reply) in seedChunks {
+                for client in clients { try client.send(input) }
+                for (index, client) in clients.enumerated() {
+                    let got = try client.receive(reply, timeout: 30)
+                    #expect(got == reply, "client \(index): sent \"\(input)\", expected \"\(reply)\"")
+                }
+            }
+            for client in clients { try client.expectNoStrayReplies() }
+            clients.forEach { $0.close() }
+            clients.removeAll()
 
-        server.send(signal: SIGTERM)
-        #expect(server.waitForExit(timeout: 30) == 0, "output tail:\n\(server.output.suffix(2000))")
-        let summary = "summary: served \(clientCount) clients, answered \(clientCount * 20) bytes, peak \(clientCount) concurrent clients"
-        #expect(server.output.contains(summary), "output tail:\n\(server.output.suffix(2000))")
-        print("Part4Epoll: \(clientCount) concurrent clients ran the seed vector in \(Int((monotonicSeconds() - started) * 1000)) ms; \(summary)")
+            server.send(signal: SIGTERM)
+            #expect(server.waitForExit(timeout: 30) == 0, "output tail:\n\(server.output.suffix(2000))")
+            let summary = "summary: served \(clientCount) clients, answered \(clientCount * 20) bytes, peak \(clientCount) concurrent clients"
+            #expect(server.output.contains(summary), "output tail:\n\(server.output.suffix(2000))")
+            print("Part4Epoll: \(clientCount) concurrent clients ran the seed vector in \(Int((monotonicSeconds() - started) * 1000)) ms; \(summary)")
+        }
     }
 
     @Test("a client that sends 10 MB without reading leaves the server's memory bounded and others served")
     func slowReaderCostsBoundedMemory() throws {
-        let server = try ServerProcess("Part4Epoll")  // --max-pending 64 KiB, the default
-        defer { server.kill() }
-        // Warm up: one full conversation, so the baseline includes the allocations every
-        // connection makes (and the shared 64 KiB read buffer, now touched).
-        let warmUp = try TestClient.connectAndGreet(port: server.port)
-        try warmUp.send("^" + String(repeating: "a", count: 64 * 1024) + "$")
-        _ = try warmUp.receive(exactly: 64 * 1024)
-        warmUp.close()
-        let baseline = try #require(statusKilobytes("VmRSS", pid: server.pid))
+        try withServer("Part4Epoll") { server in  // --max-pending 64 KiB, the default
+            // Warm up: one full conversation, so the baseline includes the allocations every
+            // connection makes (and the shared 64 KiB read buffer, now touched).
+            let warmUp = try TestClient.connectAndGreet(port: server.port)
+            try warmUp.send("^" + String(repeating: "a", count: 64 * 1024) + "$")
+            _ = try warmUp.receive(exactly: 64 * 1024)
+            warmUp.close()
+            let baseline = try #require(statusKilobytes("VmRSS", pid: server.pid))
 
-        // Small client buffers, so the kernel holds little and the stall comes quickly. Every
-        // byte after "^" earns a one-byte reply the client never reads.
-        let slow = try TestClient.connect(port: server.port, receiveBufferSize: 16 * 1024, sendBufferSize: 64 * 1024)
-        defer { slow.reset() }
-        try slow.send("^")
-        let (sent, blocked) = try slow.sendUntilBlocked(filler: UInt8(ascii: "a"), limit: 10 * 1024 * 1024, stallTime: 2)
-        #expect(blocked, "the server read all 10 MB of a client that reads nothing: no back-pressure")
+            // Small client buffers, so the kernel holds little and the stall comes quickly. Every
+            // byte after "^" earns a one-byte reply the client never reads.
+            let slow = try TestClient.connect(port: server.port, receiveBufferSize: 16 * 1024, sendBufferSize: 64 * 1024)
+            defer { slow.reset() }
+            try slow.send("^")
+            let (sent, blocked) = try slow.sendUntilBlocked(filler: UInt8(ascii: "a"), limit: 10 * 1024 * 1024, stallTime: 2)
+            #expect(blocked, "the server read all 10 MB of a client that reads nothing: no back-pressure")
 
-        // The one thread is not stuck on the slow client: another is served normally.
-        let other = try TestClient.connectAndGreet(port: server.port)
-        defer { other.close() }
-        try other.runSeedVector()
-        try other.expectNoStrayReplies()
+            // The one thread is not stuck on the slow client: another is served normally.
+            let other = try TestClient.connectAndGreet(port: server.port)
+            defer { other.close() }
+            try other.runSeedVector()
+            try other.expectNoStrayReplies()
 
-        // Bound: the slow client's pending replies are capped at 64 KiB, the read buffer is shared
-        // and already counted, so growth should stay within a few hundred KiB (allocator rounding,
-        // the array's growth). 2 MiB leaves room for malloc's arenas and still fails a server that
-        // buffers even a fifth of what it was sent.
-        let now = try #require(statusKilobytes("VmRSS", pid: server.pid))
-        let growth = now - baseline
-        #expect(growth < 2048, "VmRSS grew by \(growth) kB (from \(baseline) kB) after the client sent \(sent) bytes")
-        print("Part4Epoll: slow reader sent \(sent) bytes before stalling; VmRSS \(baseline) kB -> \(now) kB (+\(growth) kB)")
-        #expect(server.isRunning)
+            // Bound: the slow client's pending replies are capped at 64 KiB, the read buffer is shared
+            // and already counted, so growth should stay within a few hundred KiB (allocator rounding,
+            // the array's growth). 2 MiB leaves room for malloc's arenas and still fails a server that
+            // buffers even a fifth of what it was sent.
+            let now = try #require(statusKilobytes("VmRSS", pid: server.pid))
+            let growth = now - baseline
+            #expect(growth < 2048, "VmRSS grew by \(growth) kB (from \(baseline) kB) after the client sent \(sent) bytes")
+            print("Part4Epoll: slow reader sent \(sent) bytes before stalling; VmRSS \(baseline) kB -> \(now) kB (+\(growth) kB)")
+            #expect(server.isRunning)
+        }
     }
 
     @Test("survives running out of descriptors, without spinning, and serves again once the flood leaves")
     func survivesDescriptorExhaustion() throws {
-        let server = try ServerProcess("Part4Epoll")
-        defer { server.kill() }
-        // Lower the running server's limit to 64 descriptors: about 58 clients after stdin,
-        // stdout, stderr, the listener, epoll and the signalfd.
-        var limit = rlimit(rlim_cur: 64, rlim_max: 64)
-        try retryingOnInterrupt("prlimit(2)") { prlimit(server.pid, Int32(RLIMIT_NOFILE.rawValue), &limit, nil) }
+        // Started under a limit of 64 descriptors: about 58 clients fit beside stdin, stdout,
+        // stderr, the listener, epoll and the signalfd.
+        try withServer("Part4Epoll", launcher: ["/usr/bin/prlimit", "--nofile=64", "--"]) { server in
 
-        // 150 clients: more than the server can accept, but few enough that the rest fit in the
-        // kernel's accept queue (--backlog 128), so every connect completes.
-        var flood: [TestClient] = []
-        defer { flood.forEach { $0.close() } }
-        for _ in 0..<150 { flood.append(try TestClient.connect(port: server.port)) }
-        #expect(server.waitForOutput(containing: "Too many open files", timeout: 10), "output:\n\(server.output)")
+            // 150 clients: more than the server can accept; the rest wait in the kernel's accept
+            // queue (--backlog, 4096 by default), so every connect completes.
+            var flood: [TestClient] = []
+            defer { flood.forEach { $0.close() } }
+            for _ in 0..<150 { flood.append(try TestClient.connect(port: server.port)) }
+            #expect(server.waitForOutput(containing: "Too many open files", timeout: 10), "output:\n\(server.output)")
 
-        // While the flood holds every descriptor, the server waits instead of retrying accept
-        // in a loop. A spinning loop would burn close to a CPU-second per second; an idle one
-        // uses next to nothing.
-        let cpuBefore = try #require(cpuSeconds(pid: server.pid))
-        usleep(2_000_000)
-        let cpuAfter = try #require(cpuSeconds(pid: server.pid))
-        #expect(cpuAfter - cpuBefore < 0.3, "the server used \(cpuAfter - cpuBefore) s of CPU in 2 s while out of descriptors")
-        #expect(server.isRunning)
+            // While the flood holds every descriptor, the server waits instead of retrying accept
+            // in a loop. A spinning loop would burn close to a CPU-second per second; an idle one
+            // uses next to nothing.
+            let cpuBefore = try #require(cpuSeconds(pid: server.pid))
+            usleep(2_000_000)
+            let cpuAfter = try #require(cpuSeconds(pid: server.pid))
+            #expect(cpuAfter - cpuBefore < 0.3, "the server used \(cpuAfter - cpuBefore) s of CPU in 2 s while out of descriptors")
+            #expect(server.isRunning)
 
-        flood.forEach { $0.close() }
-        flood.removeAll()
+            flood.forEach { $0.close() }
+            flood.removeAll()
 
-        // The queued clients are accepted (and found closed) as descriptors free up, then the
-        // newcomer gets a normal session.
-        let newcomer = try TestClient.connect(port: server.port)
-        defer { newcomer.close() }
-        #expect(try newcomer.receive(greeting, timeout: 30) == greeting)
-        try newcomer.runSeedVector()
-        try newcomer.expectNoStrayReplies()
-        #expect(server.isRunning)
+            // The queued clients are accepted (and found closed) as descriptors free up, then the
+            // newcomer gets a normal session.
+            let newcomer = try TestClient.connect(port: server.port)
+            defer { newcomer.close() }
+            #expect(try newcomer.receive(exactly: 1, timeout: 30) == [ProtocolMachine.greeting])
+            try newcomer.runSeedVector()
+            try newcomer.expectNoStrayReplies()
+            #expect(server.isRunning)
+        }
     }
 
     @Test("--idle-timeout 1 closes an idle client and keeps an active one")
     func idleTimeoutClosesOnlyIdleClients() throws {
-        let server = try ServerProcess("Part4Epoll", arguments: ["--idle-timeout", "1"])
-        defer { server.kill() }
-        let idle = try TestClient.connectAndGreet(port: server.port)
-        defer { idle.close() }
-        let active = try TestClient.connectAndGreet(port: server.port)
-        defer { active.close() }
+        try withServer("Part4Epoll", arguments: ["--idle-timeout", "1"]) { server in
+            let idle = try TestClient.connectAndGreet(port: server.port)
+            defer { idle.close() }
+            let active = try TestClient.connectAndGreet(port: server.port)
+            defer { active.close() }
 
-        // The active client talks every 0.1 s for 2.5 s: never close to a second of silence.
-        try active.send("^")
-        for index in 0..<25 {
-            let byte = UInt8(ascii: "a") + UInt8(index % 26)
-            try active.send([byte])
-            #expect(try active.receive(exactly: 1, timeout: 10) == [byte &+ 1])
-            usleep(100_000)
+            // The active client talks every 0.1 s for 2.5 s: never close to a second of silence.
+            try active.send("^")
+            for index in 0..<25 {
+                let byte = UInt8(ascii: "a") + UInt8(index % 26)
+                try active.send([byte])
+                #expect(try active.receive(exactly: 1, timeout: 10) == [byte &+ 1])
+                usleep(100_000)
+            }
+            try idle.expectClosed(timeout: 10)
+            #expect(server.waitForOutput(containing: "idle for 1.0 s", timeout: 5), "output:\n\(server.output)")
+            try active.send("$")
+            try active.runSeedVector()  // still connected and served after the idle one was closed
         }
-        try idle.expectClosed(timeout: 10)
-        #expect(server.waitForOutput(containing: "idle for 1.0 s", timeout: 5), "output:\n\(server.output)")
-        try active.send("$")
-        try active.runSeedVector()  // still connected and served after the idle one was closed
     }
 
     @Test("on SIGTERM stops accepting, lets a connected client finish, then exits 0 with the summary")
     func gracefulShutdown() throws {
-        let server = try ServerProcess("Part4Epoll")
-        defer { server.kill() }
-        let client = try TestClient.connectAndGreet(port: server.port)
-        defer { client.close() }
-        try client.send("^ab")
-        #expect(try client.receive("bc") == "bc")
+        try withServer("Part4Epoll") { server in
+            let client = try TestClient.connectAndGreet(port: server.port)
+            defer { client.close() }
+            try client.send("^ab")
+            #expect(try client.receive("bc") == "bc")
 
-        server.send(signal: SIGTERM)
-        #expect(server.waitForOutput(containing: "SIGTERM: no longer accepting", timeout: 10), "output:\n\(server.output)")
-        // Closing the listener means new clients are refused outright.
-        #expect(throws: (any Error).self) { _ = try TestClient.connect(port: server.port) }
-        try client.send("c$")  // the connected client is still served while draining
-        #expect(try client.receive("d") == "d")
-        client.close()
-        #expect(server.waitForExit(timeout: 10) == 0, "output:\n\(server.output)")
-        let lines = server.output.split(separator: "\n")
-        #expect(lines.last == "summary: served 1 clients, answered 4 bytes, peak 1 concurrent clients",
-                "output:\n\(server.output)")
+            server.send(signal: SIGTERM)
+            #expect(server.waitForOutput(containing: "SIGTERM: no longer accepting", timeout: 10), "output:\n\(server.output)")
+            // Closing the listener means new clients are refused outright.
+            #expect(throws: (any Error).self) { _ = try TestClient.connect(port: server.port) }
+            try client.send("c$")  // the connected client is still served while draining
+            #expect(try client.receive("d") == "d")
+            client.close()
+            #expect(server.waitForExit(timeout: 10) == 0, "output:\n\(server.output)")
+            let lines = server.output.split(separator: "\n")
+            #expect(lines.last == "summary: served 1 clients, answered 4 bytes, peak 1 concurrent clients",
+                    "output:\n\(server.output)")
+        }
     }
 }
