@@ -28,7 +28,10 @@ let package = Package(
 
         // Tools: the client simulator and the exercise progress report.
         .executableTarget(name: "Client", dependencies: ["ServerCore", argumentParser]),
-        .executableTarget(name: "Progress", dependencies: [argumentParser]),
+        .executableTarget(name: "Progress", dependencies: ["ExerciseCatalog", argumentParser]),
+
+        // The list of exercises (id, title, file, hint) that the exercise tests and Progress share.
+        .target(name: "ExerciseCatalog"),
 
         // The learner's exercises (or, with EXERCISES=solutions, the reference solutions).
         .target(
@@ -46,7 +49,13 @@ let package = Package(
         ),
         .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
         .testTarget(name: "ChapterTests"),
-        .testTarget(name: "ExerciseTests", dependencies: ["Exercises", "ServerCore"]),
+        .testTarget(
+            name: "ExerciseTests",
+            dependencies: ["Exercises", "ServerCore", "ExerciseCatalog"],
+            // Tells the tests which copy they are checking: a stub may still be "not attempted",
+            // a reference solution never.
+            swiftSettings: exercisesPath == "exercises" ? [] : [.define("EXERCISE_SOLUTIONS")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )
