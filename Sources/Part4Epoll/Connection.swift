@@ -53,41 +53,32 @@ final class Connection {
     }
     // end snippet
 
-    /// How a read pass ended.
-    enum ReadOutcome {
-        /// The socket has nothing more for now (EAGAIN), or the output is at the cap,
-        /// or the pass used up its share; the loop will tell us when to read again.
-        case paused
-        /// The peer closed its side (read returned 0).
-        case endOfInput
-    }
-
     // snippet: read-available
-    /// Reads until the socket is drained (EAGAIN), the peer closes, the pending output
-    /// reaches `maxPending`, or `maxReads` reads have been made; feeds every byte to the
+    /// Reads until the socket is drained (EAGAIN), the peer closes (`peerClosed`), the pending
+    /// output reaches `maxPending`, or `maxReads` reads have been made; feeds every byte to the
     /// protocol machine and appends its replies to the output buffer. Never blocks.
-    func readAvailable(into buffer: UnsafeMutableRawBufferPointer, maxPending: Int, maxReads: Int) throws -> ReadOutcome {
+    func readAvailable(into buffer: UnsafeMutableRawBufferPointer, maxPending: Int, maxReads: Int) throws {
         compactOutput()
         for _ in 0..<maxReads {
             // Each input byte earns at most one reply byte, so reading no more than the room
             // left under the cap keeps the pending output at or below `maxPending`.
             let room = min(buffer.count, maxPending - pendingOutput)
-            if room <= 0 { return .paused }
+            if room <= 0 { return }  // at the cap: wantedEvents drops EPOLLIN until it drains
             let count = Glibc.read(socket.fd, buffer.baseAddress, room)
             if count == 0 {
-                peerClosed = true
-                return .endOfInput
+                peerClosed = true  // the client closed its side
+                return
             }
             if count < 0 {
                 let code = errno
-                if code == EAGAIN || code == EWOULDBLOCK { return .paused }
+                if code == EAGAIN || code == EWOULDBLOCK { return }  // drained for now
                 if code == EINTR { continue }
                 throw SystemCallError("read(2)", code: code)
             }
             bytesIn += count
             machine.feed(UnsafeRawBufferPointer(rebasing: buffer[..<count]), into: &output)
         }
-        return .paused  // level-triggered: if more is waiting, epoll_wait reports it again
+        // Used up this event's share; level-triggered, so if more is waiting epoll reports it again.
     }
     // end snippet
 

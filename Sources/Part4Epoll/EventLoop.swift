@@ -199,7 +199,7 @@ final class EventLoop {
                 try connection.flush()
             }
             if events & (EPOLLIN.rawValue | trouble) != 0 && connection.registeredEvents & EPOLLIN.rawValue != 0 {
-                _ = try connection.readAvailable(
+                try connection.readAvailable(
                     into: readBuffer, maxPending: configuration.maxPending, maxReads: Self.readsPerEvent)
                 try connection.flush()  // send what this pass earned straight away
             }
