@@ -14,6 +14,7 @@ let package = Package(
     platforms: [.macOS(.v13)],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         // The protocol (pure), a thin socket layer over Glibc, shared server options and logging.
@@ -29,6 +30,14 @@ let package = Package(
         // Tools: the client simulator and the exercise progress report.
         .executableTarget(name: "Client", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Progress", dependencies: ["ExerciseCatalog", argumentParser]),
+        // The instrument: a verifying load generator, the side-by-side runner and micro-benchmarks.
+        .executableTarget(
+            name: "Bench",
+            dependencies: [
+                "ServerCore", "CLinux", argumentParser,
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
 
         // The list of exercises (id, title, file, hint) that the exercise tests and Progress share.
         .target(name: "ExerciseCatalog"),
@@ -49,6 +58,7 @@ let package = Package(
         ),
         .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
         .testTarget(name: "ChapterTests"),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerCore", "CLinux", argumentParser]),
         .testTarget(
             name: "ExerciseTests",
             dependencies: ["Exercises", "ServerCore", "ExerciseCatalog", "CLinux"],  // CLinux: epoll for 04-3

@@ -1,0 +1,26 @@
+// Bench: the instrument behind every figure in the chapters (DESIGN.md §8).
+//
+//     swift run -c release Bench load ...       one verifying load run against a running server
+//     swift run -c release Bench compare ...    every server side by side, CSV and SVG charts
+//     swift run -c release Bench spawn | handoff | threads-memory    runtime costs
+//     swift run -c release Bench nagle-demo     why replies go out one write per read (toy-server: its server)
+//
+// Each subcommand lives in its own file; the engine of `load` and `compare` is LoadGenerator.
+
+import ArgumentParser
+
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "Bench",
+        abstract: "Measures the servers: load, side-by-side comparison, and runtime micro-benchmarks.",
+        subcommands: [
+            LoadCommand.self,
+            CompareCommand.self,
+            SpawnCommand.self,
+            HandoffCommand.self,
+            ThreadsMemoryCommand.self,
+            NagleDemoCommand.self,
+            ToyServerCommand.self,
+        ])
+}
