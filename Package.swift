@@ -19,13 +19,24 @@ let package = Package(
     targets: [
         // The protocol (pure), a thin socket layer over Glibc, shared server options and logging.
         .target(name: "ServerCore", dependencies: [argumentParser]),
-        // Linux headers the Glibc module lacks (epoll, signalfd, accept4): a module map, no C code.
+        // Linux headers the Glibc module leaves out (epoll, signalfd, accept4): a module map, no code.
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
+
+        // The context switch under Part 5's green threads: a few dozen lines of assembly.
+        .target(name: "CContextSwitch"),
+        // Green threads: a scheduler, stacks, timers, a mutex, a condition and sockets (Chapter 5).
+        .target(name: "StateThreads", dependencies: ["CContextSwitch", "CLinux", "ServerCore"]),
+        // Experiments that end a process (a stack overflow, a deadlock), run by the runtime tests.
+        .executableTarget(name: "StateThreadsProbe", dependencies: ["StateThreads", "ServerCore"]),
+        // What a green thread costs next to a pthread (until Bench grows green rows).
+        .executableTarget(name: "StateThreadsBench", dependencies: ["StateThreads"]),
 
         // The servers, one per chapter.
         .executableTarget(name: "Part1Sequential", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Part2Threaded", dependencies: ["ServerCore", argumentParser]),
+        .executableTarget(name: "Part3Pool", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Part4Epoll", dependencies: ["ServerCore", "CLinux", argumentParser]),
+        .executableTarget(name: "Part5StateThreads", dependencies: ["ServerCore", "StateThreads", "CLinux", argumentParser]),
 
         // Tools: the client simulator and the exercise progress report.
         .executableTarget(name: "Client", dependencies: ["ServerCore", argumentParser]),
@@ -45,7 +56,8 @@ let package = Package(
         // The learner's exercises (or, with EXERCISES=solutions, the reference solutions).
         .target(
             name: "Exercises",
-            dependencies: ["ServerCore"],
+            // From Chapter 5 on, exercises also use the green-thread runtime.
+            dependencies: ["ServerCore", "StateThreads"],
             path: exercisesPath,
             exclude: exercisesPath == "exercises" ? ["solutions", "README.md"] : []
         ),
@@ -54,14 +66,18 @@ let package = Package(
         .testTarget(
             name: "ConformanceTests",
             // Depending on the executables makes `swift test` build them before the suite runs.
-            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part4Epoll"]
+            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads"]
         ),
         .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
+        // Part 3's queue and pool, white-box: `@testable import Part3Pool`.
+        .testTarget(name: "PoolTests", dependencies: ["Part3Pool", "ServerCore"]),
         .testTarget(name: "ChapterTests"),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerCore", "CLinux", argumentParser]),
+        // Depends on the probe so that `swift test` builds it before the tests start it.
+        .testTarget(name: "StateThreadsTests", dependencies: ["StateThreads", "ServerCore", "StateThreadsProbe"]),
         .testTarget(
             name: "ExerciseTests",
-            dependencies: ["Exercises", "ServerCore", "ExerciseCatalog", "CLinux"],  // CLinux: epoll for 04-3
+            dependencies: ["Exercises", "ServerCore", "ExerciseCatalog", "StateThreads", "CLinux"],  // CLinux: epoll for 04-3
             // Tells the tests which copy they are checking: a stub may still be "not attempted",
             // a reference solution never.
             swiftSettings: exercisesPath == "exercises" ? [] : [.define("EXERCISE_SOLUTIONS")]

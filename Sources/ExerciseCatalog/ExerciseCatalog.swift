@@ -63,7 +63,9 @@ public enum ExerciseCatalog {
     public static let chapters: [Int: String] = [
         1: "Chapter 1: one client at a time",
         2: "Chapter 2: a thread per client",
+        3: "Chapter 3: a pool of threads",
         4: "Chapter 4: one thread for everyone, an epoll event loop",
+        5: "Chapter 5: green threads",
     ]
 
     /// Every exercise, in the order a learner should do them.
@@ -115,6 +117,33 @@ public enum ExerciseCatalog {
                 talking never times out. (poll(2) with a timeout before each read works too.)
                 """),
         Exercise(
+            id: "03-1", name: "QueuePop",
+            title: "Write BlockingQueue's pop",
+            hint: """
+                Mirror `push`. Lock the mutex and `defer` the unlock. While the queue is empty and not \
+                closed, pthread_cond_wait(notEmpty, mutex): a `while`, not an `if`, because a wake-up \
+                may find nothing to take. Then, if closed, return nil; otherwise removeFirst() and \
+                pthread_cond_signal(notFull), so a producer waiting for room can go on.
+                """),
+        Exercise(
+            id: "03-2", name: "QueueTimeout",
+            title: "Turn away a client who waited too long",
+            hint: """
+                waited = now - client.acceptedAt. At most queueTimeout: return true and touch nothing. \
+                Otherwise `try? client.socket.writeAll(Array(queueTimeoutMessage.utf8))` (the `try?` \
+                because a client that has gone makes the write fail with EPIPE), then close the socket \
+                and return false.
+                """),
+        Exercise(
+            id: "03-3", name: "GrowingPool",
+            title: "Grow the pool under load, up to a maximum",
+            hint: """
+                Lock the mutex and `defer` the unlock; if closed, return false. Append the job. Grow \
+                when jobs.count > idle (more jobs waiting than workers free to take them) and \
+                workers.count < maximum: `try? startWorker()`. Then pthread_cond_signal(jobWaiting) and \
+                return true. Testing `idle == 0` instead lets two quick jobs share one idle worker.
+                """),
+        Exercise(
             id: "04-1", name: "PartialWrite",
             title: "Keep what the socket did not take",
             hint: """
@@ -143,6 +172,36 @@ public enum ExerciseCatalog {
                 closed, return false. -1: EAGAIN or EWOULDBLOCK means the socket is drained, return \
                 true; EINTR, read again; anything else, throw SystemCallError("read(2)", code: errno). \
                 Only EAGAIN (or 0) proves no bytes are left behind for an edge that will not come again.
+                """),
+        Exercise(
+            id: "05-1", name: "SleeperHeap",
+            title: "The timer heap behind sleep(for:)",
+            hint: """
+                Keep an array of (deadline, arrival, id) with arrival counting up on every push. The \
+                parent of index i is (i - 1) / 2, its children 2i + 1 and 2i + 2. push: append, then \
+                swap with the parent while earlier (deadline first, then arrival). popDue: if the top's \
+                deadline <= now, remember it, move the last entry to the top and swap it down with its \
+                earliest child while that child is earlier.
+                """),
+        Exercise(
+            id: "05-2", name: "GreenSemaphore",
+            title: "A counting semaphore for green threads",
+            hint: """
+                Everything under mutex.withLock. wait: while permits == 0, available.wait(mutex, \
+                timeout: what is left of the timeout) — compute the deadline once, before the loop; \
+                a timedOut error means return false. Then permits -= 1 and return true. signal: \
+                permits += 1 and available.signal().
+                """),
+        Exercise(
+            id: "05-3", name: "GreenLoadClient",
+            title: "A load generator on green threads",
+            hint: """
+                For each client, Scheduler.spawn a closure that runs one session and adds 1 to a \
+                counter if it went right (no lock: green threads switch only in blocking calls); \
+                keep the handles and join them all. A session: GreenSocket.connect(host: \
+                "127.0.0.1", port:, timeout:), read until you have the 1-byte greeting, then for \
+                each chunk write it and read until you have reply.utf8.count bytes; compare; close. \
+                Use try? so one failed client cannot end the others.
                 """),
     ]
 

@@ -2,7 +2,9 @@
 //
 // The baseline the whole tutorial improves on. The main thread accepts a client, serves it until
 // it leaves, and only then accepts the next; everyone else waits in the kernel's accept queue.
-// Chapter 1 walks through this file and measures what the waiting costs.
+// Chapter 1 walks through this file and measures what the waiting costs. On SIGINT/SIGTERM the
+// client being served may finish (up to --drain-timeout); clients still waiting in the backlog
+// are never accepted (Chapter 3 explains the shutdown).
 
 import ArgumentParser
 import ServerCore
@@ -15,7 +17,11 @@ struct Part1Sequential: ParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func run() throws {
+        let shutdown = ShutdownSignal()  // first: blocks SIGINT/SIGTERM before any thread starts
         let listener = try startListening(server)
+        let clients = LiveClients()
+        let stats = ServerStats()
+        try shutdown.start(listener: listener, clients: clients, drainTimeout: server.drainTimeout)
         // snippet: sequential-loop
         while true {
             let client: Socket
@@ -23,15 +29,17 @@ struct Part1Sequential: ParsableCommand {
             do {
                 (client, peer) = try listener.accept()
             } catch {
+                if shutdown.isRequested { break }  // the signal thread shut the listener down
                 recoverFromAcceptFailure(error)
                 continue
             }
             Log.line("\(peer) connected")
-            let summary = serveConnection(client)  // blocks until this client leaves
-            client.close()
-            Log.line("\(peer) disconnected (\(summary.description))")
+            serveClient(client, peer: peer, clients: clients, stats: stats)  // blocks until this client leaves
         }
         // end snippet
+        shutdown.waitForDrain()
+        listener.close()
+        Log.plain(stats.summaryLine)
     }
 }
 

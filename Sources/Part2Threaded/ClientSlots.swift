@@ -4,7 +4,8 @@
 // client leaves. When every slot is taken the main thread sleeps on a condition variable — it
 // does not call `accept`, so new clients queue in the kernel (up to `--backlog`) rather than
 // being refused. A pthread mutex and condition variable live at a fixed heap address, as they
-// must: moving one after it has been used is undefined behaviour.
+// must: moving one after it has been used is undefined behaviour. At shutdown the main thread
+// waits here until every slot is back, which is how it knows every client thread has finished.
 
 import Glibc
 import ServerCore
@@ -50,11 +51,19 @@ final class ClientSlots: @unchecked Sendable {
     }
     // end snippet
 
-    /// Gives a slot back and wakes the accept loop if it is waiting for one.
+    /// Gives a slot back and wakes the main thread if it is waiting for one (or for all).
     func release() {
         pthread_mutex_lock(mutex)
         taken -= 1
-        pthread_cond_signal(slotFreed)
+        pthread_cond_signal(slotFreed)  // only the main thread ever waits on it
         pthread_mutex_unlock(mutex)
+    }
+
+    /// Waits until every slot has been given back: at shutdown, until every client's thread
+    /// has finished (detached threads cannot be joined, so they are counted instead).
+    func waitUntilAllReleased() {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while taken > 0 { pthread_cond_wait(slotFreed, mutex) }
     }
 }

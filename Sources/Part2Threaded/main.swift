@@ -3,7 +3,9 @@
 // The main thread only accepts; each client gets a detached pthread that runs the same blocking
 // `serveConnection` Part 1 used. `--max-clients` caps how many threads exist at once: when the
 // cap is reached the main thread stops accepting, so the next clients wait in the kernel's
-// accept queue instead of being refused. Chapter 2 walks through this file.
+// accept queue instead of being refused. Chapter 2 walks through this file. On SIGINT/SIGTERM it
+// stops accepting and waits for every client thread (up to --drain-timeout, then their sockets
+// are shut down) before printing its summary (Chapter 3 explains the shutdown).
 
 import ArgumentParser
 import ServerCore
@@ -23,8 +25,12 @@ struct Part2Threaded: ParsableCommand {
     }
 
     func run() throws {
+        let shutdown = ShutdownSignal()  // first: blocks SIGINT/SIGTERM before any thread starts
         let listener = try startListening(server)
         let slots = ClientSlots(limit: maxClients)
+        let clients = LiveClients()
+        let stats = ServerStats()
+        try shutdown.start(listener: listener, clients: clients, drainTimeout: server.drainTimeout)
         // snippet: accept-loop
         while true {
             slots.waitForFreeSlot()  // with --max-clients, stop accepting while every slot is taken
@@ -34,16 +40,15 @@ struct Part2Threaded: ParsableCommand {
                 (client, peer) = try listener.accept()
             } catch {
                 slots.release()
+                if shutdown.isRequested { break }  // the signal thread shut the listener down
                 recoverFromAcceptFailure(error)
                 continue
             }
             Log.line("\(peer) connected (\(slots.active) active)")
             do {
                 try startDetachedThread {
-                    let summary = serveConnection(client)
-                    client.close()
-                    slots.release()
-                    Log.line("\(peer) disconnected (\(summary.description))")
+                    serveClient(client, peer: peer, clients: clients, stats: stats)
+                    slots.release()  // last: the main thread waits for every slot before it exits
                 }
             } catch {
                 // Out of threads or memory: turn this one client away, keep serving the rest.
@@ -53,6 +58,11 @@ struct Part2Threaded: ParsableCommand {
             }
         }
         // end snippet
+        // Detached threads cannot be joined, so wait until each has given its slot back.
+        slots.waitUntilAllReleased()
+        shutdown.waitForDrain()
+        listener.close()
+        Log.plain(stats.summaryLine)
     }
 }
 

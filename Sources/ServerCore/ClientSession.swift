@@ -4,7 +4,8 @@
 // replies of each read back with one write. It blocks the calling thread for as long as the
 // client stays — which is the whole problem Chapter 1 shows and Chapters 2 and 3 answer by
 // adding threads. Every way a client can end (a clean close, a reset, a broken pipe) comes back
-// as a value, never as a crash, and the caller logs it and closes the socket.
+// as a value, never as a crash; `serveClient` then logs it, closes the socket, and keeps the
+// books a graceful shutdown needs (`LiveClients`, `ServerStats`).
 
 
 /// What happened during one client's session.
@@ -52,5 +53,21 @@ public func serveConnection(_ client: Socket) -> SessionSummary {
         summary.error = error  // a reset, a broken pipe: this client's end, nobody else's
     }
     return summary
+}
+// end snippet
+
+// snippet: serve-client
+/// Serves one accepted client to the end and closes its socket, keeping the books every
+/// blocking server keeps: the client is listed in `clients` while it is served (so a shutdown
+/// can wait for it, and end it after the drain timeout) and counted in `stats`. Logs the
+/// disconnect line.
+public func serveClient(_ client: Socket, peer: SocketAddress, clients: LiveClients, stats: ServerStats) {
+    clients.add(client)
+    stats.clientConnected()
+    let summary = serveConnection(client)
+    clients.remove(client)  // before `close`: the descriptor number is free for reuse after it
+    client.close()
+    stats.clientDisconnected(bytesAnswered: summary.bytesOut)
+    Log.line("\(peer) disconnected (\(summary.description))")
 }
 // end snippet

@@ -47,7 +47,9 @@ public struct ProtocolMachine: Sendable, Equatable {
 
     // snippet: protocol-feed
     /// Consumes everything one read produced and appends the replies to `reply`,
-    /// so the caller can send them with a single write.
+    /// so the caller can send them with a single write. (Inlinable so that a server in another
+    /// module gets a copy specialised for its buffer type, not a generic loop.)
+    @inlinable
     public mutating func feed(_ input: some Sequence<UInt8>, into reply: inout [UInt8]) {
         for byte in input {
             if let answer = step(byte) { reply.append(answer) }
@@ -56,6 +58,7 @@ public struct ProtocolMachine: Sendable, Equatable {
     // end snippet
 
     /// Consumes `input` and returns the replies it earns.
+    @inlinable
     public mutating func feed(_ input: some Sequence<UInt8>) -> [UInt8] {
         var reply: [UInt8] = []
         feed(input, into: &reply)

@@ -1,14 +1,13 @@
 // JoinableThread: a pthread that runs a Swift closure and hands its result to whoever joins it.
 //
-// The client gives each simulated client its own kernel thread, so N clients really do wait on
-// the server at the same time (Swift concurrency's small pool of threads would run blocking
-// sessions a few at a time and make every server look sequential). Part 2's server detaches its
-// threads; the client joins them, because it needs every client's result before it can report.
-// The closure crosses `pthread_create` the same way as in Part 2: boxed, retained by hand, and
-// taken back by a start routine that captures nothing.
+// Chapter 2's server detaches its threads: nobody waits for them, so nobody knows when they are
+// done. Waiting matters elsewhere. Part 3 joins its workers and every blocking server joins the
+// thread that turns SIGINT/SIGTERM into a shutdown, so they know no thread is still writing
+// when they print their summary; the client simulator joins one thread per simulated client to
+// collect its result. The closure crosses `pthread_create` the way Part 2's does: boxed,
+// retained once by hand, and taken back by a start routine that captures nothing.
 
 import Glibc
-import ServerCore
 
 /// Carries a closure across `pthread_create`'s `void *` argument.
 private final class ThreadBody {
@@ -24,21 +23,25 @@ private final class ResultSlot<Value>: @unchecked Sendable {
 }
 
 /// A thread running `body`; `join()` waits for it to finish and returns what `body` returned.
-final class JoinableThread<Value: Sendable> {
+public final class JoinableThread<Value: Sendable>: Sendable {
     private let thread: pthread_t
     private let slot = ResultSlot<Value>()
 
     /// Starts the thread. Throws if it could not be created (e.g. EAGAIN at the thread limit).
-    init(_ body: @escaping @Sendable () -> Value) throws {
+    public init(_ body: @escaping @Sendable () -> Value) throws {
         let slot = self.slot
         thread = try startThread { slot.value = body() }
     }
 
-    /// Waits for the thread to finish. Call it once.
-    func join() -> Value {
+    // snippet: join
+    /// Waits until the thread's closure has returned, frees the thread's stack, and returns
+    /// the closure's result. Call it exactly once.
+    @discardableResult
+    public func join() -> Value {
         pthread_join(thread, nil)
         return slot.value!  // set: the body has returned, or pthread_join would still be waiting
     }
+    // end snippet
 }
 
 /// Starts a joinable pthread running `body`. Not generic on purpose: the start routine must be
@@ -47,6 +50,7 @@ private func startThread(_ body: @escaping @Sendable () -> Void) throws -> pthre
     let argument = Unmanaged.passRetained(ThreadBody(body)).toOpaque()
     var thread = pthread_t()
     let result = pthread_create(&thread, nil, { argument in
+        // This closure captures nothing, so Swift can pass it as a C function pointer.
         Unmanaged<ThreadBody>.fromOpaque(argument!).takeRetainedValue().run()
         return nil
     }, argument)
