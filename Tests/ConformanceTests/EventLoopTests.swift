@@ -14,7 +14,7 @@ import ServerCore
 import Testing
 
 /// A field of /proc/PID/status in kB (`VmRSS`), or nil if the process is gone.
-func statusKilobytes(_ field: String, pid: pid_t) -> Int? {
+private func statusKilobytes(_ field: String, pid: pid_t) -> Int? {
     guard let file = fopen("/proc/\(pid)/status", "r") else { return nil }
     defer { fclose(file) }
     var line = [CChar](repeating: 0, count: 256)
@@ -28,7 +28,7 @@ func statusKilobytes(_ field: String, pid: pid_t) -> Int? {
 }
 
 /// CPU time (user + system) the process has used, in seconds, from /proc/PID/stat.
-func cpuSeconds(pid: pid_t) -> Double? {
+private func cpuSeconds(pid: pid_t) -> Double? {
     guard let file = fopen("/proc/\(pid)/stat", "r") else { return nil }
     defer { fclose(file) }
     var line = [CChar](repeating: 0, count: 1024)
@@ -42,7 +42,7 @@ func cpuSeconds(pid: pid_t) -> Double? {
 }
 
 /// Seconds on the monotonic clock.
-func monotonicSeconds() -> Double {
+private func monotonicSeconds() -> Double {
     var now = timespec()
     clock_gettime(CLOCK_MONOTONIC, &now)
     return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
@@ -50,7 +50,7 @@ func monotonicSeconds() -> Double {
 
 /// Raises this process's soft descriptor limit to at least `wanted` (within the hard limit).
 /// Servers started afterwards inherit it.
-func raiseDescriptorLimit(to wanted: Int) throws {
+private func raiseDescriptorLimit(to wanted: Int) throws {
     var limit = rlimit()
     getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     guard limit.rlim_cur < rlim_t(wanted) else { return }
