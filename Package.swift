@@ -35,6 +35,7 @@ let package = Package(
         .executableTarget(name: "Part1Sequential", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Part2Threaded", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Part3Pool", dependencies: ["ServerCore", argumentParser]),
+        .executableTarget(name: "Part4Epoll", dependencies: ["ServerCore", "CLinux", argumentParser]),
         .executableTarget(name: "Part5StateThreads", dependencies: ["ServerCore", "StateThreads", "CLinux", argumentParser]),
 
         // Tools: the client simulator and the exercise progress report.
@@ -65,7 +66,7 @@ let package = Package(
         .testTarget(
             name: "ConformanceTests",
             // Depending on the executables makes `swift test` build them before the suite runs.
-            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part3Pool", "Part5StateThreads"]
+            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads"]
         ),
         .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
         // Part 3's queue and pool, white-box: `@testable import Part3Pool`.
@@ -76,7 +77,7 @@ let package = Package(
         .testTarget(name: "StateThreadsTests", dependencies: ["StateThreads", "ServerCore", "StateThreadsProbe"]),
         .testTarget(
             name: "ExerciseTests",
-            dependencies: ["Exercises", "ServerCore", "ExerciseCatalog", "StateThreads"],
+            dependencies: ["Exercises", "ServerCore", "ExerciseCatalog", "StateThreads", "CLinux"],  // CLinux: epoll for 04-3
             // Tells the tests which copy they are checking: a stub may still be "not attempted",
             // a reference solution never.
             swiftSettings: exercisesPath == "exercises" ? [] : [.define("EXERCISE_SOLUTIONS")]

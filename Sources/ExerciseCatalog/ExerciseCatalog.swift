@@ -64,6 +64,7 @@ public enum ExerciseCatalog {
         1: "Chapter 1: one client at a time",
         2: "Chapter 2: a thread per client",
         3: "Chapter 3: a pool of threads",
+        4: "Chapter 4: one thread for everyone, an epoll event loop",
         5: "Chapter 5: green threads",
     ]
 
@@ -141,6 +142,36 @@ public enum ExerciseCatalog {
                 when jobs.count > idle (more jobs waiting than workers free to take them) and \
                 workers.count < maximum: `try? startWorker()`. Then pthread_cond_signal(jobWaiting) and \
                 return true. Testing `idle == 0` instead lets two quick jobs share one idle worker.
+                """),
+        Exercise(
+            id: "04-1", name: "PartialWrite",
+            title: "Keep what the socket did not take",
+            hint: """
+                Loop: Glibc.write(fd, pointer to the first unwritten byte, count left). A positive \
+                result may be short: count it and go round again. -1 with EAGAIN or EWOULDBLOCK means \
+                the send buffer is full: stop, keep the rest, return false. EINTR: try again. Anything \
+                else: throw SystemCallError("write(2)", code: errno). Drop what was written from \
+                `bytes` (once, at the end, with removeFirst) and return true when nothing is left.
+                """),
+        Exercise(
+            id: "04-2", name: "IdleList",
+            title: "Find the idle connections",
+            hint: """
+                Every connection has the same timeout, so the least recently active one always \
+                expires first: keep descriptors in order of last activity. A dictionary \
+                [Int32: Entry] where an entry holds its last activity and its older and newer \
+                neighbours, plus the oldest and newest descriptors, makes touch (remove, then append \
+                at the newest end), remove, nextDeadline (oldest + timeout) and expire (pop from the \
+                oldest end while its deadline is <= now) all O(1) per connection.
+                """),
+        Exercise(
+            id: "04-3", name: "EdgeTriggered",
+            title: "Read the edge-triggered way",
+            hint: """
+                Wrap the read in a loop. A positive count: append and read again. 0: the peer has \
+                closed, return false. -1: EAGAIN or EWOULDBLOCK means the socket is drained, return \
+                true; EINTR, read again; anything else, throw SystemCallError("read(2)", code: errno). \
+                Only EAGAIN (or 0) proves no bytes are left behind for an edge that will not come again.
                 """),
         Exercise(
             id: "05-1", name: "SleeperHeap",

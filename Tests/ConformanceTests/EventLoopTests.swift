@@ -1,0 +1,218 @@
+// EventLoopTests: what Part 4's one thread promises beyond speaking the protocol.
+//
+// One thread serves everyone, so each test checks that no single client (or a crowd of them)
+// can take that thread or the process's memory and descriptors away from the others:
+// a thousand clients at once; a client that sends without ever reading (back-pressure keeps its
+// buffered replies, and so the server's memory, bounded); a flood that exhausts the server's
+// descriptors (it pauses accepting instead of crashing or spinning, and recovers); an idle client
+// closed by the idle timer while a chatty one is kept; and the graceful shutdown.
+// Bounds on time and CPU are generous: they can only catch a server that is wrong, never one
+// that is merely slow on a busy machine.
+
+import Glibc
+import ServerCore
+import Testing
+
+/// A field of /proc/PID/status in kB (`VmRSS`), or nil if the process is gone.
+private func statusKilobytes(_ field: String, pid: pid_t) -> Int? {
+    guard let file = fopen("/proc/\(pid)/status", "r") else { return nil }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 256)
+    while fgets(&line, Int32(line.count), file) != nil {
+        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        guard text.hasPrefix(field + ":") else { continue }
+        let number = text.dropFirst(field.count + 1).split(whereSeparator: { " \t\n".contains($0) }).first
+        return number.flatMap { Int($0) }
+    }
+    return nil
+}
+
+/// CPU time (user + system) the process has used, in seconds, from /proc/PID/stat.
+private func cpuSeconds(pid: pid_t) -> Double? {
+    guard let file = fopen("/proc/\(pid)/stat", "r") else { return nil }
+    defer { fclose(file) }
+    var line = [CChar](repeating: 0, count: 1024)
+    guard fgets(&line, Int32(line.count), file) != nil else { return nil }
+    let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    // The command name in parentheses may contain spaces; the fields after it are fixed.
+    guard let close = text.lastIndex(of: ")") else { return nil }
+    let fields = text[text.index(after: close)...].split(separator: " ")
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+}
+
+/// Seconds on the monotonic clock.
+private func monotonicSeconds() -> Double {
+    var now = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &now)
+    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
+}
+
+/// Raises this process's soft descriptor limit to at least `wanted` (within the hard limit).
+/// Servers started afterwards inherit it.
+private func raiseDescriptorLimit(to wanted: Int) throws {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    guard limit.rlim_cur < rlim_t(wanted) else { return }
+    guard limit.rlim_max >= rlim_t(wanted) else {
+        throw HarnessError("RLIMIT_NOFILE hard limit is \(limit.rlim_max); this test needs \(wanted)")
+    }
+    limit.rlim_cur = rlim_t(wanted)
+    try retryingOnInterrupt("setrlimit(2)") { setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) }
+}
+
+@Suite("Behaviour: Part 4's event loop")
+struct EventLoopTests {
+    @Test("serves 1,000 clients connected at once, each through the whole seed vector")
+    func thousandClientsAtOnce() throws {
+        let clientCount = 1000
+        try raiseDescriptorLimit(to: 2 * clientCount + 200)  // our ends, and the server's
+        try withServer("Part4Epoll") { server in
+            let started = monotonicSeconds()
+            var clients: [TestClient] = []
+            clients.reserveCapacity(clientCount)
+            defer { clients.forEach { $0.close() } }
+
+            // Everyone connects and is greeted before anyone sends: all 1,000 are connected at once.
+            for _ in 0..<clientCount {
+                clients.append(try TestClient.connectAndGreet(port: server.port))
+            }
+            // Then each chunk of the seed vector goes to every client before any reply is read, so
+            // the server has 1,000 conversations in flight in the same state.
+            for (input, reply) in seedChunks {
+                for client in clients { try client.send(input) }
+                for (index, client) in clients.enumerated() {
+                    let got = try client.receive(reply, timeout: 30)
+                    #expect(got == reply, "client \(index): sent \"\(input)\", expected \"\(reply)\"")
+                }
+            }
+            for client in clients { try client.expectNoStrayReplies() }
+            clients.forEach { $0.close() }
+            clients.removeAll()
+
+            server.send(signal: SIGTERM)
+            #expect(server.waitForExit(timeout: 30) == 0, "output tail:\n\(server.output.suffix(2000))")
+            let summary = "summary: served \(clientCount) clients, answered \(clientCount * 20) bytes, peak \(clientCount) concurrent clients"
+            #expect(server.output.contains(summary), "output tail:\n\(server.output.suffix(2000))")
+            print("Part4Epoll: \(clientCount) concurrent clients ran the seed vector in \(Int((monotonicSeconds() - started) * 1000)) ms; \(summary)")
+        }
+    }
+
+    @Test("a client that sends 10 MB without reading leaves the server's memory bounded and others served")
+    func slowReaderCostsBoundedMemory() throws {
+        try withServer("Part4Epoll") { server in  // --max-pending 64 KiB, the default
+            // Warm up: one full conversation, so the baseline includes the allocations every
+            // connection makes (and the shared 64 KiB read buffer, now touched).
+            let warmUp = try TestClient.connectAndGreet(port: server.port)
+            try warmUp.send("^" + String(repeating: "a", count: 64 * 1024) + "$")
+            _ = try warmUp.receive(exactly: 64 * 1024)
+            warmUp.close()
+            let baseline = try #require(statusKilobytes("VmRSS", pid: server.pid))
+
+            // Small client buffers, so the kernel holds little and the stall comes quickly. Every
+            // byte after "^" earns a one-byte reply the client never reads.
+            let slow = try TestClient.connect(port: server.port, receiveBufferSize: 16 * 1024, sendBufferSize: 64 * 1024)
+            defer { slow.reset() }
+            try slow.send("^")
+            let (sent, blocked) = try slow.sendUntilBlocked(filler: UInt8(ascii: "a"), limit: 10 * 1024 * 1024, stallTime: 2)
+            #expect(blocked, "the server read all 10 MB of a client that reads nothing: no back-pressure")
+
+            // The one thread is not stuck on the slow client: another is served normally.
+            let other = try TestClient.connectAndGreet(port: server.port)
+            defer { other.close() }
+            try other.runSeedVector()
+            try other.expectNoStrayReplies()
+
+            // Bound: the slow client's pending replies are capped at 64 KiB, the read buffer is shared
+            // and already counted, so growth should stay within a few hundred KiB (allocator rounding,
+            // the array's growth). 2 MiB leaves room for malloc's arenas and still fails a server that
+            // buffers even a fifth of what it was sent.
+            let now = try #require(statusKilobytes("VmRSS", pid: server.pid))
+            let growth = now - baseline
+            #expect(growth < 2048, "VmRSS grew by \(growth) kB (from \(baseline) kB) after the client sent \(sent) bytes")
+            print("Part4Epoll: slow reader sent \(sent) bytes before stalling; VmRSS \(baseline) kB -> \(now) kB (+\(growth) kB)")
+            #expect(server.isRunning)
+        }
+    }
+
+    @Test("survives running out of descriptors, without spinning, and serves again once the flood leaves")
+    func survivesDescriptorExhaustion() throws {
+        // Started under a limit of 64 descriptors: about 58 clients fit beside stdin, stdout,
+        // stderr, the listener, epoll and the signalfd.
+        try withServer("Part4Epoll", launcher: ["/usr/bin/prlimit", "--nofile=64", "--"]) { server in
+
+            // 150 clients: more than the server can accept; the rest wait in the kernel's accept
+            // queue (--backlog, 4096 by default), so every connect completes.
+            var flood: [TestClient] = []
+            defer { flood.forEach { $0.close() } }
+            for _ in 0..<150 { flood.append(try TestClient.connect(port: server.port)) }
+            #expect(server.waitForOutput(containing: "Too many open files", timeout: 10), "output:\n\(server.output)")
+
+            // While the flood holds every descriptor, the server waits instead of retrying accept
+            // in a loop. A spinning loop would burn close to a CPU-second per second; an idle one
+            // uses next to nothing.
+            let cpuBefore = try #require(cpuSeconds(pid: server.pid))
+            usleep(2_000_000)
+            let cpuAfter = try #require(cpuSeconds(pid: server.pid))
+            #expect(cpuAfter - cpuBefore < 0.3, "the server used \(cpuAfter - cpuBefore) s of CPU in 2 s while out of descriptors")
+            #expect(server.isRunning)
+
+            flood.forEach { $0.close() }
+            flood.removeAll()
+
+            // The queued clients are accepted (and found closed) as descriptors free up, then the
+            // newcomer gets a normal session.
+            let newcomer = try TestClient.connect(port: server.port)
+            defer { newcomer.close() }
+            #expect(try newcomer.receive(exactly: 1, timeout: 30) == [ProtocolMachine.greeting])
+            try newcomer.runSeedVector()
+            try newcomer.expectNoStrayReplies()
+            #expect(server.isRunning)
+        }
+    }
+
+    @Test("--idle-timeout 1 closes an idle client and keeps an active one")
+    func idleTimeoutClosesOnlyIdleClients() throws {
+        try withServer("Part4Epoll", arguments: ["--idle-timeout", "1"]) { server in
+            let idle = try TestClient.connectAndGreet(port: server.port)
+            defer { idle.close() }
+            let active = try TestClient.connectAndGreet(port: server.port)
+            defer { active.close() }
+
+            // The active client talks every 0.1 s for 2.5 s: never close to a second of silence.
+            try active.send("^")
+            for index in 0..<25 {
+                let byte = UInt8(ascii: "a") + UInt8(index % 26)
+                try active.send([byte])
+                #expect(try active.receive(exactly: 1, timeout: 10) == [byte &+ 1])
+                usleep(100_000)
+            }
+            try idle.expectClosed(timeout: 10)
+            #expect(server.waitForOutput(containing: "idle for 1.0 s", timeout: 5), "output:\n\(server.output)")
+            try active.send("$")
+            try active.runSeedVector()  // still connected and served after the idle one was closed
+        }
+    }
+
+    @Test("on SIGTERM stops accepting, lets a connected client finish, then exits 0 with the summary")
+    func gracefulShutdown() throws {
+        try withServer("Part4Epoll") { server in
+            let client = try TestClient.connectAndGreet(port: server.port)
+            defer { client.close() }
+            try client.send("^ab")
+            #expect(try client.receive("bc") == "bc")
+
+            server.send(signal: SIGTERM)
+            #expect(server.waitForOutput(containing: "SIGTERM: no longer accepting", timeout: 10), "output:\n\(server.output)")
+            // Closing the listener means new clients are refused outright.
+            #expect(throws: (any Error).self) { _ = try TestClient.connect(port: server.port) }
+            try client.send("c$")  // the connected client is still served while draining
+            #expect(try client.receive("d") == "d")
+            client.close()
+            #expect(server.waitForExit(timeout: 10) == 0, "output:\n\(server.output)")
+            let lines = server.output.split(separator: "\n")
+            #expect(lines.last == "summary: served 1 clients, answered 4 bytes, peak 1 concurrent clients",
+                    "output:\n\(server.output)")
+        }
+    }
+}
