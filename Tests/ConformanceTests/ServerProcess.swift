@@ -13,6 +13,7 @@
 // client closes it, and the server it belongs to would never see the client leave.
 
 import Glibc
+import Synchronization
 import ServerCore
 
 /// A harness failure, worded to say what was expected and what happened instead.
@@ -308,8 +309,15 @@ extension ServerProcess {
 
 /// A test's end of one TCP connection to a server. Every wait has a timeout and every failure
 /// throws a `HarnessError` that says what was expected. Copies share the socket; close it once.
-struct TestClient: Sendable {
+final class TestClient: Sendable {
     let socket: Socket
+    /// Set by the first `close()` or `reset()`. Closing twice is not harmless: tests run in
+    /// parallel, and by the second close the descriptor number may belong to another test.
+    private let closed = Atomic<Bool>(false)
+
+    init(socket: Socket) {
+        self.socket = socket
+    }
 
     /// Connects to `127.0.0.1:port` with Nagle's algorithm off, so each `send` leaves at once.
     /// `receiveBufferSize` and `sendBufferSize` (bytes) shrink the kernel buffers before the
@@ -391,7 +399,7 @@ struct TestClient: Sendable {
     /// always joined before this returns; if `body` throws, the connection is shut down first so
     /// a send blocked on a server that stopped reading ends instead of hanging.
     func send<Result>(_ bytes: [UInt8], whileRunning body: () throws -> Result) throws -> Result {
-        let sender = try BackgroundThread { try send(bytes) }
+        let sender = try BackgroundThread { [self] in try send(bytes) }
         let result: Result
         do {
             result = try body()
@@ -506,13 +514,16 @@ struct TestClient: Sendable {
     /// Closes the connection abruptly: with `SO_LINGER` {on, 0 s}, `close` sends a reset (RST)
     /// instead of the orderly FIN, and the server's next read or write fails with ECONNRESET.
     func reset() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         _ = setsockopt(socket.fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         socket.close()
     }
 
     /// Closes the connection in the orderly way (FIN).
+    /// Closes once; later calls (say, an explicit close and then a `defer`) do nothing.
     func close() {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         socket.close()
     }
 
