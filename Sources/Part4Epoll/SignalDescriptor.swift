@@ -17,13 +17,9 @@ struct SignalDescriptor {
     /// Blocks `signals` for this (single-threaded) process and returns a non-blocking
     /// descriptor that becomes readable when one of them arrives.
     init(for signals: [Int32]) throws {
-        var mask = sigset_t()
-        sigemptyset(&mask)
-        for signal in signals { sigaddset(&mask, signal) }
         // Blocked signals stay pending instead of running their default action (terminate);
         // the signalfd is how we collect them.
-        let result = pthread_sigmask(SIG_BLOCK, &mask, nil)
-        if result != 0 { throw SystemCallError("pthread_sigmask(3)", code: result) }
+        var mask = blockSignals(signals)
         fd = try retryingOnInterrupt("signalfd(2)") {
             signalfd(-1, &mask, Int32(SFD_NONBLOCK | SFD_CLOEXEC))
         }

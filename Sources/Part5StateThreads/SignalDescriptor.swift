@@ -17,10 +17,7 @@ struct SignalDescriptor {
     // snippet: signalfd
     /// Blocks `signals` in the calling thread and opens a descriptor that reads them.
     init(for signals: [Int32]) throws {
-        var set = sigset_t()
-        sigemptyset(&set)
-        for signal in signals { sigaddset(&set, signal) }
-        try retryingOnInterrupt("sigprocmask(2)") { sigprocmask(SIG_BLOCK, &set, nil) }
+        var set = blockSignals(signals)
         fd = try retryingOnInterrupt("signalfd(2)") { signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }
     }
 

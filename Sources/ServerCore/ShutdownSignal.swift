@@ -33,10 +33,7 @@ public final class ShutdownSignal: @unchecked Sendable {
     /// thread the server starts afterwards has them blocked too, and none can be interrupted.
     public init() {
         pthread_mutex_init(mutex, nil)
-        sigemptyset(&signals)
-        sigaddset(&signals, SIGINT)
-        sigaddset(&signals, SIGTERM)
-        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        signals = blockSignals([SIGINT, SIGTERM])
     }
     // end snippet
 
@@ -99,3 +96,16 @@ public final class ShutdownSignal: @unchecked Sendable {
     }
     // end snippet
 }
+
+// snippet: block-signals-in-thread
+/// Blocks `numbers` in the calling thread — and so in every thread it starts afterwards, which
+/// inherit its mask — so they stay pending until the server collects them (with `sigwait` or a
+/// signalfd) instead of interrupting anybody. Every server's shutdown starts here.
+public func blockSignals(_ numbers: [Int32]) -> sigset_t {
+    var set = sigset_t()
+    sigemptyset(&set)
+    for number in numbers { sigaddset(&set, number) }
+    pthread_sigmask(SIG_BLOCK, &set, nil)  // fails only for a bad `how`
+    return set
+}
+// end snippet
