@@ -28,8 +28,6 @@ let package = Package(
         .target(name: "StateThreads", dependencies: ["CContextSwitch", "CLinux", "ServerCore"]),
         // Experiments that end a process (a stack overflow, a deadlock), run by the runtime tests.
         .executableTarget(name: "StateThreadsProbe", dependencies: ["StateThreads", "ServerCore"]),
-        // What a green thread costs next to a pthread (until Bench grows green rows).
-        .executableTarget(name: "StateThreadsBench", dependencies: ["StateThreads"]),
 
         // The servers, one per chapter.
         .executableTarget(name: "Part1Sequential", dependencies: ["ServerCore", argumentParser]),
@@ -45,7 +43,7 @@ let package = Package(
         .executableTarget(
             name: "Bench",
             dependencies: [
-                "ServerCore", "CLinux", argumentParser,
+                "ServerCore", "CLinux", "StateThreads", argumentParser,  // StateThreads: the green rows of the micro-benchmarks
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),

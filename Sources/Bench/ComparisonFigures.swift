@@ -73,11 +73,18 @@ struct ComparisonFigures {
         [machine.line, "reproduce: \(command)"]
     }
 
+    /// A server's colour and dash: its Part number's, so Part 4 looks the same in every chart
+    /// and every chapter; servers from outside the tutorial follow them.
+    private func style(of server: ServerUnderTest) -> Int {
+        ServerUnderTest.tutorialServers.firstIndex(of: server.name)
+            ?? ServerUnderTest.tutorialServers.count + (servers.firstIndex { $0.name == server.name } ?? 0)
+    }
+
     private func loadSeries(_ value: (LoadMeasurement) -> Double) -> [SVGChart.Series] {
         servers.compactMap { server in
             let points = load.filter { $0.server == server.name && $0.skipped == nil }
                 .map { SVGChart.Point(x: Double($0.clients), y: value($0)) }
-            return points.isEmpty ? nil : SVGChart.Series(name: server.label, points: points)
+            return points.isEmpty ? nil : SVGChart.Series(name: server.label, points: points, style: style(of: server))
         }
     }
 
@@ -110,7 +117,8 @@ struct ComparisonFigures {
             }
             let points = [idleServer].compactMap { $0 }
                 + rows.map { SVGChart.Point(x: Double($0.connections), y: Double($0.heldResidentBytes) / 1_048_576) }
-            return SVGChart.Series(name: "\(server.name): \(Units.bytes(largest.bytesPerConnection))/connection", points: points)
+            return SVGChart.Series(
+                name: "\(server.name): \(Units.bytes(largest.bytesPerConnection))/connection", points: points, style: style(of: server))
         }
         return SVGChart(
             title: "Server memory against idle connections",

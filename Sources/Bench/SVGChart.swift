@@ -26,6 +26,10 @@ struct SVGChart {
     struct Series {
         var name: String
         var points: [Point]
+        /// Which colour and dash the series wears; nil: its place in `series`. Charts of the
+        /// same servers set it, so a server keeps its colour in every chart, even one that
+        /// leaves another server out.
+        var style: Int? = nil
     }
 
     var title: String
@@ -122,8 +126,9 @@ struct SVGChart {
     }
 
     private func seriesGroup(_ line: Series, index: Int, xAxis: Axis, yAxis: Axis) -> String {
-        let colour = Self.colours[index % Self.colours.count]
-        let dash = Self.dashes[index % Self.dashes.count]
+        let style = line.style ?? index
+        let colour = Self.colours[style % Self.colours.count]
+        let dash = Self.dashes[style % Self.dashes.count]
         let bottom = Self.plotTop + Self.plotHeight
         let coordinates = line.points.map { (Self.plotLeft + xAxis.position($0.x), bottom - yAxis.position($0.y)) }
         var svg = "<g class=\"series\" data-name=\"\(escape(line.name))\" stroke=\"\(colour)\" fill=\"\(colour)\">\n"
@@ -143,8 +148,9 @@ struct SVGChart {
         let left = Self.plotLeft + Self.plotWidth + 24
         var svg = "<g class=\"legend\">\n"
         for (index, line) in series.enumerated() {
-            let colour = Self.colours[index % Self.colours.count]
-            let dash = Self.dashes[index % Self.dashes.count]
+            let style = line.style ?? index
+            let colour = Self.colours[style % Self.colours.count]
+            let dash = Self.dashes[style % Self.dashes.count]
             let y = Self.plotTop + 10 + Double(index) * 22
             let dashAttribute = dash.isEmpty ? "" : " stroke-dasharray=\"\(dash)\""
             svg += "<line x1=\"\(n(left))\" y1=\"\(n(y))\" x2=\"\(n(left + 28))\" y2=\"\(n(y))\" stroke=\"\(colour)\" stroke-width=\"2.5\"\(dashAttribute)/>\n"

@@ -178,6 +178,30 @@ struct FigureWriterTests {
         #expect(series[0].points.map(\.y) == [14, 30, 180])  // MiB: before, with 1,000, with 10,000
     }
 
+    @Test("a server wears the same colour in every chart, even one that leaves another server out")
+    func stableColours() throws {
+        func colours(_ svg: String) throws -> [String: String] {
+            let document = try XMLDocument(xmlString: svg, options: [])
+            let groups = try document.nodes(forXPath: "//*[local-name()='g'][@class='series']").compactMap { $0 as? XMLElement }
+            var byServer: [String: String] = [:]
+            for group in groups {
+                let name = attribute("data-name", of: group) ?? ""
+                let server = String(name.prefix { $0 != " " && $0 != ":" })
+                byServer[server] = attribute("stroke", of: group)
+            }
+            return byServer
+        }
+        let figures = sampleFigures()
+        let throughput = try colours(figures.throughputChart.render())
+        let memory = try colours(figures.memoryChart.render())
+        #expect(throughput.count == 2)
+        #expect(throughput["Part1Sequential"] != throughput["Part2Threaded"])
+        // Part 1 holds no idle connections, so the memory chart's only series is Part 2's: it
+        // keeps Part 2's colour rather than taking the first one.
+        #expect(memory.keys.sorted() == ["Part2Threaded"])
+        #expect(memory["Part2Threaded"] == throughput["Part2Threaded"])
+    }
+
     @Test("the printed table has a row per run, and says once which server was not run and why")
     func tables() {
         let figures = sampleFigures()

@@ -61,6 +61,16 @@ struct RunnerAndMicroBenchmarkTests {
         #expect(memory.isFinite)
     }
 
+    @Test("green-thread micro-benchmarks produce positive, finite figures")
+    func greenMicroBenchmarks() throws {
+        let figures = [
+            try GreenCosts.spawnAndJoin(iterations: 100),
+            try GreenCosts.yieldSwitch(switches: 200),
+            try GreenCosts.handoff(rounds: 100),
+        ]
+        for value in figures { #expect(value > 0 && value.isFinite) }
+    }
+
     @Test("threads-memory measures in a fresh child process, where each parked thread adds resident pages")
     func threadsMemoryProbe() throws {
         try #require(access(buildFolder + "/Bench", X_OK) == 0, "no Bench executable in \(buildFolder)")

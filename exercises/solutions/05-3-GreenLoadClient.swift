@@ -3,7 +3,6 @@
 // Each client is the obvious blocking code — connect, read, write, read — on a green thread, so a
 // thousand of them cost a thousand small stacks and one kernel thread. The counter needs no lock:
 // green threads switch only inside blocking calls, and `successes += 1` is not one.
-// StateThreadsBench's `load` command is the same idea, timed.
 
 import ServerCore
 import StateThreads
