@@ -158,7 +158,7 @@ struct ThreadsMemoryCommand: ParsableCommand {
         }
         let rows = Self.kinds.flatMap { kind in
             (parsedCounts ?? kind.defaultCounts).map { count in
-                MicroBenchmark(label: "\(kind.label) × \(Units.count(count))", format: { Units.bytes($0) }, unit: "bytes") {
+                MicroBenchmark(label: "\(kind.label) × \(Units.count(count))", format: { "\(Units.count(Int($0.rounded()))) B" }, unit: "bytes") {
                     try ChildProcess.runBench(["threads-memory", "--probe", kind.id, "--counts", String(count)])
                 }
             }
