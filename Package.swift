@@ -1,6 +1,6 @@
 // swift-tools-version:6.0
 // Concurrent Servers in Swift: one protocol, five ways of serving many clients at once.
-// The module map is in DESIGN order: ServerCore at the bottom, one executable per Part on top.
+// The module map, bottom up: ServerCore at the bottom, one executable per Part on top.
 import PackageDescription
 
 // `EXERCISES=solutions swift test` builds the reference solutions in place of the learner's

@@ -5,7 +5,7 @@
 // Your version also keeps a tally, so the server can log one line per client such as
 // `127.0.0.1:53422 disconnected (36 bytes in, 19 bytes out)`.
 //
-// Rules of the house (DESIGN §9): write all the replies of one read with one write, never one
+// Rules of the house (Chapter 2): write all the replies of one read with one write, never one
 // byte at a time; and a client that resets or vanishes ends *its* session, never the server, so
 // no `try!` and nothing thrown out of this function. Use ServerCore's `Socket` (`read(into:)`,
 // `writeAll`) and `ProtocolMachine`; `serveConnection` is the answer, so don't call it.

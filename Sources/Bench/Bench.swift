@@ -1,4 +1,4 @@
-// Bench: the instrument behind every figure in the chapters (DESIGN.md §8).
+// Bench: the instrument behind every figure in the chapters (Chapter 6).
 //
 //     swift run -c release Bench load ...       one verifying load run against a running server
 //     swift run -c release Bench compare ...    every server side by side, CSV and SVG charts

@@ -24,7 +24,7 @@ struct SessionScript: Sendable, Equatable {
         self.init(chunks: chunks.map { Array($0.utf8) })
     }
 
-    /// The three chunks of the original series' client (DESIGN.md §2).
+    /// The three chunks of the original series' client (Chapter 0).
     static let seed = SessionScript("^abc$de^abte$f", "xyz^123", "25$^ab0000$abab")
 }
 

@@ -5,7 +5,7 @@
 // event-driven, green-threaded — feeds it the same way and differs only in *who waits where*.
 // Chapter 0 draws its two states; Chapter 1 walks through `step`.
 
-/// The per-connection state machine of the protocol (DESIGN.md §2).
+/// The per-connection state machine of the protocol (Chapter 0).
 ///
 /// - On connect the server sends ``greeting`` (`*`).
 /// - **waiting**: `^` starts a message; every other byte is ignored.

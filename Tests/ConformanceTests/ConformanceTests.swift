@@ -1,4 +1,4 @@
-// ConformanceTests: every server speaks the protocol of DESIGN.md §2, byte for byte.
+// ConformanceTests: every server speaks the protocol of Chapter 0, byte for byte.
 //
 // Black box: each test starts a built server executable on port 0, drives it over real sockets
 // and asserts the exact bytes that come back. Every session runs against every server in

@@ -1,4 +1,4 @@
-// Exercise 01-1's test: the learner's `StepMachine` speaks the protocol of DESIGN §2.
+// Exercise 01-1's test: the learner's `StepMachine` speaks the protocol of Chapter 0.
 //
 // One test per exercise, so a fresh clone's `swift test` skips each exercise with one line. It
 // runs the checks below in order: the example conversation, each state change on its own, and

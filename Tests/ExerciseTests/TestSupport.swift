@@ -221,7 +221,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-/// The example conversation of DESIGN §2: three chunks and the replies each one earns.
+/// The example conversation of Chapter 0: three chunks and the replies each one earns.
 let seedConversation: [(send: String, reply: String)] = [
     ("^abc$de^abte$f", "bcdbcuf"),
     ("xyz^123", "234"),

@@ -1,4 +1,4 @@
-// ProtocolMachineTests: the protocol of DESIGN.md §2, checked on the pure state machine.
+// ProtocolMachineTests: the protocol of Chapter 0, checked on the pure state machine.
 //
 // Every server feeds `ProtocolMachine` whatever its reads happen to return, so the machine must
 // give the same replies however the input is cut into pieces. These tests pin that down three
