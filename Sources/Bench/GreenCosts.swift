@@ -70,6 +70,9 @@ enum GreenCosts {
         var perThread = 0.0
         sleepersMayLeave = false
         try Scheduler.run {
+            // However this ends (a spawn can fail when stacks run out), the sleepers must leave,
+            // or `run` would wait for them for ever.
+            defer { sleepersMayLeave = true }  // they wake within 200 ms, leave, and `run` returns
             // Warm up the allocator and the stack pool's bookkeeping, so the baseline holds them.
             for _ in 0..<100 { try Scheduler.spawn {}.join() }
             let before = try ProcSampler.current.exactResidentBytes()
@@ -81,7 +84,6 @@ enum GreenCosts {
             Scheduler.yield()  // every new thread runs once, up to its first sleep
             let after = try ProcSampler.current.exactResidentBytes()
             perThread = Double(after - before) / Double(count)
-            sleepersMayLeave = true  // they wake within 200 ms, leave, and `run` returns
         }
         return perThread
     }
