@@ -13,54 +13,6 @@ import Glibc
 import ServerCore
 import Testing
 
-/// A field of /proc/PID/status in kB (`VmRSS`), or nil if the process is gone.
-private func statusKilobytes(_ field: String, pid: pid_t) -> Int? {
-    guard let file = fopen("/proc/\(pid)/status", "r") else { return nil }
-    defer { fclose(file) }
-    var line = [CChar](repeating: 0, count: 256)
-    while fgets(&line, Int32(line.count), file) != nil {
-        let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        guard text.hasPrefix(field + ":") else { continue }
-        let number = text.dropFirst(field.count + 1).split(whereSeparator: { " \t\n".contains($0) }).first
-        return number.flatMap { Int($0) }
-    }
-    return nil
-}
-
-/// CPU time (user + system) the process has used, in seconds, from /proc/PID/stat.
-private func cpuSeconds(pid: pid_t) -> Double? {
-    guard let file = fopen("/proc/\(pid)/stat", "r") else { return nil }
-    defer { fclose(file) }
-    var line = [CChar](repeating: 0, count: 1024)
-    guard fgets(&line, Int32(line.count), file) != nil else { return nil }
-    let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    // The command name in parentheses may contain spaces; the fields after it are fixed.
-    guard let close = text.lastIndex(of: ")") else { return nil }
-    let fields = text[text.index(after: close)...].split(separator: " ")
-    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
-    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
-}
-
-/// Seconds on the monotonic clock.
-private func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
-/// Raises this process's soft descriptor limit to at least `wanted` (within the hard limit).
-/// Servers started afterwards inherit it.
-private func raiseDescriptorLimit(to wanted: Int) throws {
-    var limit = rlimit()
-    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    guard limit.rlim_cur < rlim_t(wanted) else { return }
-    guard limit.rlim_max >= rlim_t(wanted) else {
-        throw HarnessError("RLIMIT_NOFILE hard limit is \(limit.rlim_max); this test needs \(wanted)")
-    }
-    limit.rlim_cur = rlim_t(wanted)
-    try retryingOnInterrupt("setrlimit(2)") { setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) }
-}
-
 @Suite("Behaviour: Part 4's event loop")
 struct EventLoopTests {
     @Test("serves 1,000 clients connected at once, each through the whole seed vector")
@@ -68,7 +20,7 @@ struct EventLoopTests {
         let clientCount = 1000
         try raiseDescriptorLimit(to: 2 * clientCount + 200)  // our ends, and the server's
         try withServer("Part4Epoll") { server in
-            let started = monotonicSeconds()
+            let started = MonotonicClock.now()
             var clients: [TestClient] = []
             clients.reserveCapacity(clientCount)
             defer { clients.forEach { $0.close() } }
@@ -94,7 +46,7 @@ struct EventLoopTests {
             #expect(server.waitForExit(timeout: 30) == 0, "output tail:\n\(server.output.suffix(2000))")
             let summary = "summary: served \(clientCount) clients, answered \(clientCount * 20) bytes, peak \(clientCount) concurrent clients"
             #expect(server.output.contains(summary), "output tail:\n\(server.output.suffix(2000))")
-            print("Part4Epoll: \(clientCount) concurrent clients ran the seed vector in \(Int((monotonicSeconds() - started) * 1000)) ms; \(summary)")
+            print("Part4Epoll: \(clientCount) concurrent clients ran the seed vector in \(Int((MonotonicClock.now() - started) * 1000)) ms; \(summary)")
         }
     }
 

@@ -47,7 +47,7 @@ private func breaksTiesByArrival() throws {
 }
 
 private func matchesASortedList() throws {
-    var generator = SplitMix(seed: 5)
+    var generator = SplitMix64(seed: 5)
     var heap = SleeperHeap()
     var expected: [(deadline: UInt64, id: Int)] = []
     for id in 0..<2000 {
@@ -60,17 +60,4 @@ private func matchesASortedList() throws {
     var popped: [Int] = []
     while let id = heap.popDue(now: .max) { popped.append(id) }
     #expect(popped == sorted.map(\.element.id))
-}
-
-/// A small seeded generator, so a failure can be replayed.
-private struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
