@@ -139,14 +139,7 @@ struct CompareCommand: ParsableCommand {
             return row
         }
         Log.plain("== \(server.label), \(Units.count(count)) clients")
-        let runner: ServerRunner
-        do {
-            runner = try ServerRunner(
-                name: server.name, executable: server.executable, arguments: server.arguments(forClients: count),
-                logPath: "\(logFolder)/\(server.name)-\(count)-clients.log")
-        } catch {
-            // One server that will not start is that server's failure, not the comparison's.
-            Log.plain("   \(error)")
+        guard let runner = start(server, clients: count, logPath: "\(logFolder)/\(server.name)-\(count)-clients.log") else {
             row.skipped = "did not start"
             row.errors = 1
             return row
@@ -198,13 +191,7 @@ struct CompareCommand: ParsableCommand {
             return row
         }
         Log.plain("== \(server.label), \(Units.count(count)) idle connections")
-        let runner: ServerRunner
-        do {
-            runner = try ServerRunner(
-                name: server.name, executable: server.executable, arguments: server.arguments(forClients: count),
-                logPath: "\(logFolder)/\(server.name)-\(count)-idle.log")
-        } catch {
-            Log.plain("   \(error)")
+        guard let runner = start(server, clients: count, logPath: "\(logFolder)/\(server.name)-\(count)-idle.log") else {
             row.skipped = "did not start"
             row.errors = 1
             return row
@@ -231,6 +218,20 @@ struct CompareCommand: ParsableCommand {
     }
 
     // MARK: Plumbing
+
+    /// Starts `server` sized for `count` clients, logging to `logPath`; nil, with the reason
+    /// printed, if it will not start: one server that will not start is that server's failure,
+    /// not the comparison's.
+    private func start(_ server: ServerUnderTest, clients count: Int, logPath: String) -> ServerRunner? {
+        do {
+            return try ServerRunner(
+                name: server.name, executable: server.executable, arguments: server.arguments(forClients: count),
+                logPath: logPath)
+        } catch {
+            Log.plain("   \(error)")
+            return nil
+        }
+    }
 
     /// The server's RSS once it has finished starting up: a pool starting thousands of threads
     /// keeps growing for a while, and a baseline taken too early would charge its threads to
