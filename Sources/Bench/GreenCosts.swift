@@ -15,12 +15,12 @@ enum GreenCosts {
     static func yieldSwitch(switches: Int) throws -> Double {
         var elapsed: UInt64 = 0
         try Scheduler.run {
-            let started = MonotonicClock.now()
+            let started = MonotonicClock.nanosecondsNow()
             let players = try (0..<2).map { _ in
                 try Scheduler.spawn { for _ in 0..<switches / 2 { Scheduler.yield() } }
             }
             players.forEach { $0.join() }
-            elapsed = MonotonicClock.now() - started
+            elapsed = MonotonicClock.nanosecondsNow() - started
         }
         return Double(elapsed) / Double(switches / 2 * 2)
     }
@@ -34,7 +34,7 @@ enum GreenCosts {
             let mutex = Mutex()
             let changed = Condition()
             var turn = 0
-            let started = MonotonicClock.now()
+            let started = MonotonicClock.nanosecondsNow()
             let players = try (0..<2).map { player in
                 try Scheduler.spawn {
                     mutex.lock()
@@ -47,7 +47,7 @@ enum GreenCosts {
                 }
             }
             players.forEach { $0.join() }
-            elapsed = MonotonicClock.now() - started
+            elapsed = MonotonicClock.nanosecondsNow() - started
         }
         return Double(elapsed) / Double(2 * rounds)
     }
@@ -56,9 +56,9 @@ enum GreenCosts {
     static func spawnAndJoin(iterations: Int) throws -> Double {
         var elapsed: UInt64 = 0
         try Scheduler.run {
-            let started = MonotonicClock.now()
+            let started = MonotonicClock.nanosecondsNow()
             for _ in 0..<iterations { try Scheduler.spawn {}.join() }
-            elapsed = MonotonicClock.now() - started
+            elapsed = MonotonicClock.nanosecondsNow() - started
         }
         return Double(elapsed) / Double(iterations)
     }

@@ -63,21 +63,21 @@ final class LoadGenerator {
     func run(hooks: LoadHooks = LoadHooks()) throws -> LoadReport {
         signal(SIGPIPE, SIG_IGN)  // belt and braces: every send also passes MSG_NOSIGNAL
         let second: UInt64 = 1_000_000_000
-        let setupStarted = MonotonicClock.now()
+        let setupStarted = MonotonicClock.nanosecondsNow()
         var phaseStarted = setupStarted
         var nextTick = setupStarted + second
         var nextScan = setupStarted
         var cpuAtStart: UInt64 = 0
         hooks.phaseStarted(.connecting)
         while true {
-            var now = MonotonicClock.now()
+            var now = MonotonicClock.nanosecondsNow()
             if phase == .connecting {
                 openMore(now)
                 if nextToOpen == configuration.clients && opening == 0 {
                     report.setupSeconds = Double(now - setupStarted) / 1e9
                     phase = configuration.idle ? .holding : .measuring
                     hooks.phaseStarted(phase)
-                    now = MonotonicClock.now()
+                    now = MonotonicClock.nanosecondsNow()
                     phaseStarted = now
                     cpuAtStart = MonotonicClock.threadCPUTime()
                     nextTick = now + second
@@ -252,7 +252,7 @@ final class LoadGenerator {
             watch(index, events: EPOLLIN.rawValue | (wantWritable ? EPOLLOUT.rawValue : 0), add: false)
         }
         if !wantWritable && connections[index].repliesVerified == configuration.messageBytes {
-            completeMessage(index, MonotonicClock.now())
+            completeMessage(index, MonotonicClock.nanosecondsNow())
         }
     }
 
@@ -276,7 +276,7 @@ final class LoadGenerator {
         }
         connections[index].repliesVerified = verified
         if verified == configuration.messageBytes && connections[index].bytesSent == messageLength {
-            completeMessage(index, MonotonicClock.now())
+            completeMessage(index, MonotonicClock.nanosecondsNow())
         }
     }
     // end snippet

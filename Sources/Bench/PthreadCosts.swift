@@ -12,14 +12,14 @@ enum PthreadCosts {
     // snippet: spawn
     /// Nanoseconds to create a pthread that does nothing and join it, averaged over `iterations`.
     static func createAndJoin(iterations: Int) throws -> Double {
-        let started = MonotonicClock.now()
+        let started = MonotonicClock.nanosecondsNow()
         for _ in 0..<iterations {
             var thread = pthread_t()
             let result = pthread_create(&thread, nil, { _ in nil }, nil)
             guard result == 0 else { throw SystemCallError("pthread_create(3)", code: result) }
             pthread_join(thread, nil)
         }
-        return Double(MonotonicClock.now() - started) / Double(iterations)
+        return Double(MonotonicClock.nanosecondsNow() - started) / Double(iterations)
     }
     // end snippet
 

@@ -54,7 +54,7 @@ final class ServerRunner {
         guard result == 0 else { throw SystemCallError("posix_spawn(3) \(executable)", code: result) }
         pid = child
 
-        let deadline = MonotonicClock.now() + MonotonicClock.nanoseconds(startTimeout)
+        let deadline = MonotonicClock.nanosecondsNow() + MonotonicClock.nanoseconds(startTimeout)
         var found: UInt16?
         while found == nil {
             let log = (try? ProcFile.read(logPath)) ?? ""
@@ -68,7 +68,7 @@ final class ServerRunner {
                 exited = true
                 throw ServerStartError(description: "\(name) exited before listening; its output:\n\(log)")
             }
-            if MonotonicClock.now() > deadline {
+            if MonotonicClock.nanosecondsNow() > deadline {
                 kill(child, SIGKILL)
                 _ = waitpid(child, &status, 0)
                 exited = true
@@ -89,10 +89,10 @@ final class ServerRunner {
         guard !exited else { return }
         exited = true
         kill(pid, SIGTERM)
-        let deadline = MonotonicClock.now() + MonotonicClock.nanoseconds(grace)
+        let deadline = MonotonicClock.nanosecondsNow() + MonotonicClock.nanoseconds(grace)
         var status: Int32 = 0
         while waitpid(pid, &status, WNOHANG) == 0 {
-            if MonotonicClock.now() > deadline {
+            if MonotonicClock.nanosecondsNow() > deadline {
                 kill(pid, SIGKILL)
                 _ = waitpid(pid, &status, 0)
                 return

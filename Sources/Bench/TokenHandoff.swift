@@ -40,7 +40,7 @@ final class TokenHandoff: @unchecked Sendable {
             return nil
         }, Unmanaged.passUnretained(self).toOpaque())  // joined below, so `self` outlives it
         guard result == 0 else { throw SystemCallError("pthread_create(3)", code: result) }
-        let started = MonotonicClock.now()
+        let started = MonotonicClock.nanosecondsNow()
         pthread_mutex_lock(mutex)
         for _ in 0..<rounds {
             turn = 1
@@ -48,7 +48,7 @@ final class TokenHandoff: @unchecked Sendable {
             while turn != 0 { pthread_cond_wait(changed, mutex) }  // sleep until it is ours again
         }
         pthread_mutex_unlock(mutex)
-        let elapsed = MonotonicClock.now() - started
+        let elapsed = MonotonicClock.nanosecondsNow() - started
         pthread_join(responder, nil)
         return Double(elapsed) / Double(2 * rounds)
     }

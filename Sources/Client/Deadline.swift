@@ -10,25 +10,18 @@
 import Glibc
 import ServerCore
 
-/// Seconds on the monotonic clock, which wall-clock adjustments do not move.
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
-
 /// A moment on the monotonic clock by which a wait must be over.
 struct Deadline: Sendable {
     let instant: Double
 
     init(secondsFromNow seconds: Double) {
-        instant = monotonicSeconds() + seconds
+        instant = MonotonicClock.now() + seconds
     }
 
     /// The time left as poll(2) wants it: whole milliseconds, rounded up so that a wait never
     /// ends just before the deadline and spins.
     var remainingMilliseconds: Int32 {
-        let left = (instant - monotonicSeconds()) * 1000
+        let left = (instant - MonotonicClock.now()) * 1000
         return left <= 0 ? 0 : Int32(min(left.rounded(.up), Double(Int32.max)))
     }
 }

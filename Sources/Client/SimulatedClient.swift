@@ -58,7 +58,7 @@ struct SimulatedClient: Sendable {
             greeted = secondsSinceOrigin()
             if hold > 0 {
                 log("\(name) holding the connection idle for \(hold) s")
-                sleep(until: monotonicSeconds() + hold)
+                sleep(until: MonotonicClock.now() + hold)
             }
             try converse(over: socket)
         } catch {
@@ -73,10 +73,10 @@ struct SimulatedClient: Sendable {
     // snippet: client-conversation
     /// Sends each chunk, `interval` after the previous one, and checks the reply it earns.
     private func converse(over socket: Socket) throws {
-        var lastSent = monotonicSeconds()
+        var lastSent = MonotonicClock.now()
         for (index, (chunk, expected)) in zip(script.chunks, script.expectedReplies).enumerated() {
             if index > 0 { sleep(until: lastSent + interval) }
-            lastSent = monotonicSeconds()
+            lastSent = MonotonicClock.now()
             log("\(name) sending \(quoted(chunk))")
             try socket.writeAll(chunk)
             try receive(expected, waitingFor: .reply(to: chunk, expected: expected), from: socket)
@@ -125,12 +125,12 @@ struct SimulatedClient: Sendable {
     }
 
     private func secondsSinceOrigin() -> Double {
-        monotonicSeconds() - origin
+        MonotonicClock.now() - origin
     }
 
     private func sleep(until instant: Double) {
         while true {  // a loop: usleep may end early on a signal, and takes at most ~71 minutes
-            let left = instant - monotonicSeconds()
+            let left = instant - MonotonicClock.now()
             if left <= 0 { return }
             usleep(useconds_t(min(left * 1e6, 1e9)))
         }

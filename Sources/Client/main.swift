@@ -55,7 +55,7 @@ struct ClientSimulator: ParsableCommand {
         // kill the simulator with SIGPIPE.
         signal(SIGPIPE, SIG_IGN)
         // Every client's times count from this one moment, so all rows share one time axis.
-        let origin = monotonicSeconds()
+        let origin = MonotonicClock.now()
         let threads = try (1...n).map { index in
             let client = SimulatedClient(
                 name: "conn\(index)", host: host, port: port, script: .seed,

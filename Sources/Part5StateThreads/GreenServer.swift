@@ -125,9 +125,9 @@ final class GreenServer {
         listener.close()  // new clients are refused from now on
         Log.line("\(name): no longer accepting; letting \(clients.count) clients finish (up to \(drainTimeout) s)")
         draining = true
-        let deadline = monotonicSeconds() + drainTimeout
+        let deadline = MonotonicClock.now() + drainTimeout
         while !clients.isEmpty {
-            let remaining = deadline - monotonicSeconds()
+            let remaining = deadline - MonotonicClock.now()
             do {
                 // A second signal ends the drain at once; the last client to leave interrupts us.
                 _ = try signals.next(timeout: .milliseconds(Int(max(remaining, 0) * 1000)))
@@ -146,11 +146,4 @@ final class GreenServer {
         for client in clients.values { client.interrupt() }  // their blocked reads and writes throw
     }
     // end snippet
-}
-
-/// Seconds on the monotonic clock (only differences mean anything).
-private func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
 }

@@ -1,4 +1,5 @@
-// MonotonicClock: seconds that only ever go forward, for deadlines and "how long did it wait".
+// MonotonicClock: time that only ever goes forward, for deadlines, "how long did it wait" and
+// latencies; the one clock every module of the repository reads.
 //
 // The wall clock (`CLOCK_REALTIME`, what `Log` prints) can jump when the system time is set, so
 // timeouts are measured on `CLOCK_MONOTONIC`, which counts from an arbitrary point and never
@@ -11,6 +12,15 @@ public enum MonotonicClock {
     public static func now() -> Double {
         let time = timespecNow()
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1_000_000_000
+    }
+
+    /// Nanoseconds since the same fixed point, as an integer: for latencies and timers, where a
+    /// `Double` of seconds since boot would round away the last few hundred nanoseconds.
+    @inlinable
+    public static func nanosecondsNow() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 
     /// The `timespec` `seconds` from now, as `pthread_cond_timedwait` on a monotonic

@@ -61,13 +61,6 @@ enum Diagnostics {
     }
 }
 
-/// Nanoseconds on the monotonic clock, which setting the system time cannot move.
-func monotonicNanoseconds() -> UInt64 {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
-}
-
 extension Duration {
     /// The duration in whole nanoseconds, negative ones as zero.
     var nanoseconds: UInt64 {

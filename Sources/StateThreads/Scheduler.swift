@@ -19,6 +19,7 @@
 
 import CContextSwitch
 import Glibc
+import ServerCore
 
 /// Everything one scheduler owns.
 struct SchedulerCore {
@@ -100,7 +101,7 @@ public enum Scheduler {
     private static func idleLoop(_ core: CorePointer) throws {
         while true {
             recycleFinishedThread(core)
-            expireTimers(core, now: monotonicNanoseconds())
+            expireTimers(core, now: MonotonicClock.nanosecondsNow())
             if let next = core.pointee.runQueue.popFirst() {
                 core.pointee.switchBudget = switchesBetweenPolls
                 switchTo(next, core)  // back here when no thread is runnable, or the budget is spent
@@ -123,7 +124,7 @@ public enum Scheduler {
             }
             return -1
         }
-        let now = monotonicNanoseconds()
+        let now = MonotonicClock.nanosecondsNow()
         guard deadline > now else { return 0 }
         let milliseconds = (deadline - now + 999_999) / 1_000_000
         return Int32(clamping: milliseconds)
@@ -293,7 +294,7 @@ public enum Scheduler {
         let core = requireCore("Scheduler.sleep(for:)")
         let me = requireThread("Scheduler.sleep(for:)", core)
         try takePendingInterrupt(me)
-        me.pointee.deadline = monotonicNanoseconds() + duration.nanoseconds
+        me.pointee.deadline = MonotonicClock.nanosecondsNow() + duration.nanoseconds
         core.pointee.timers.insert(me)
         if block(me, on: .sleeping, core) == .interrupted { throw GreenThreadError.interrupted }
     }
@@ -312,7 +313,7 @@ public enum Scheduler {
 
     /// The monotonic deadline `timeout` from now, or nil for none.
     static func deadline(after timeout: Duration?) -> UInt64? {
-        timeout.map { monotonicNanoseconds() + $0.nanoseconds }
+        timeout.map { MonotonicClock.nanosecondsNow() + $0.nanoseconds }
     }
 
     // snippet: wait-for-descriptor
@@ -321,7 +322,7 @@ public enum Scheduler {
         let me = requireThread("a green socket call", core)
         try takePendingInterrupt(me)
         if let deadline {
-            if deadline <= monotonicNanoseconds() { throw GreenThreadError.timedOut }
+            if deadline <= MonotonicClock.nanosecondsNow() { throw GreenThreadError.timedOut }
             me.pointee.deadline = deadline
             core.pointee.timers.insert(me)
         }

@@ -88,9 +88,9 @@ import Testing
 
     @Test func aSilentServerTimesOutWaitingForTheGreeting() throws {
         let server = try OneClientServer { client in drain(client) }
-        let start = monotonicSeconds()
+        let start = MonotonicClock.now()
         let outcome = client(port: server.port, timeout: 0.3).run()
-        let waited = monotonicSeconds() - start
+        let waited = MonotonicClock.now() - start
         server.finish()
         let failure = try #require(outcome.failure)
         #expect(failure.reason == .timedOut(waitingFor: .greeting, seconds: 0.3, received: []))
@@ -151,7 +151,7 @@ private func client(
 ) -> SimulatedClient {
     SimulatedClient(
         name: "conn7", host: "127.0.0.1", port: port, script: .seed,
-        interval: interval, timeout: timeout, origin: monotonicSeconds(), log: { recorder.append($0) })
+        interval: interval, timeout: timeout, origin: MonotonicClock.now(), log: { recorder.append($0) })
 }
 
 /// Keeps a client's log lines for the test to read, instead of printing them.

@@ -3,6 +3,7 @@
 
 @testable import Exercises
 import Glibc
+import ServerCore
 import Testing
 
 @Test(.exercise("02-1"))
@@ -39,14 +40,14 @@ private func runsEachClosureOnADetachedThreadOfItsOwn() throws {
     let caller = pthread_self()
     let sightings = Sightings()
     let allSpawned = Handoff<Bool>()
-    let deadline = monotonicSeconds() + 3
+    let deadline = MonotonicClock.now() + 3
     for _ in 0..<count {
         try spawnDetached {
             // Every closure waits here until the test has spawned them all, so all 40 threads are
             // alive at once. If spawnDetached ran the closure itself, the first one would wait
             // until the deadline and report that spawnDetached had not returned (and the others
             // would not wait at all).
-            let spawnHadReturned = allSpawned.take(within: max(0, deadline - monotonicSeconds())) ?? false
+            let spawnHadReturned = allSpawned.take(within: max(0, deadline - MonotonicClock.now())) ?? false
             let me = pthread_self()
             sightings.add(Sighting(
                 thread: me,

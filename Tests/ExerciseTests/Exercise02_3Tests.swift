@@ -16,7 +16,7 @@ func exercise02_3_IdleTimeout() {
 
 private func endsASessionThatSaysNothing() throws {
     let pair = try SocketPair()
-    let started = monotonicSeconds()
+    let started = MonotonicClock.now()
     let ending = try serve(pair) { serveUntilIdle($0, idleSeconds: 0.3) }
     defer { pair.client.close() }
     #expect(try pair.client.readText(1) == "*", "the server speaks first: the greeting `*`")
@@ -26,7 +26,7 @@ private func endsASessionThatSaysNothing() throws {
         if ending.take(within: 5) != nil { pair.server.close() }
         return
     }
-    let elapsed = monotonicSeconds() - started
+    let elapsed = MonotonicClock.now() - started
     pair.server.close()
     #expect(result == .idleTimeout, "a client quiet for longer than the idle limit")
     #expect(elapsed >= 0.25, "the session ended after \(elapsed) s, before the client had been quiet for 0.3 s")
@@ -37,14 +37,14 @@ private func keepsATalkativeSessionAlive() throws {
     let ending = try serve(pair) { serveUntilIdle($0, idleSeconds: 1.0) }
     defer { pair.client.close() }
     #expect(try pair.client.readText(1) == "*", "the server speaks first: the greeting `*`")
-    let started = monotonicSeconds()
+    let started = MonotonicClock.now()
     for _ in 0..<8 {  // 8 messages 0.2 s apart: 1.6 s in all, longer than the 1 s idle limit
         pause(seconds: 0.2)
         try pair.client.send("^a$")
         do {
             #expect(try pair.client.readText(1) == "b", "the reply to \"^a$\"")
         } catch {
-            let elapsed = monotonicSeconds() - started
+            let elapsed = MonotonicClock.now() - started
             Issue.record("the session ended after \(elapsed) s while the client was still talking: \(error)")
             return
         }

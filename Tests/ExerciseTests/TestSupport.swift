@@ -194,13 +194,6 @@ func serve<Result: Sendable>(
     return result
 }
 
-/// Seconds on the monotonic clock, for measuring how long something took.
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1_000_000_000
-}
-
 /// Sleeps the calling thread.
 func pause(seconds: Double) {
     usleep(UInt32(seconds * 1_000_000))

@@ -50,9 +50,9 @@ func runProbe(_ arguments: [String], environment extra: [String] = [], timeout: 
     guard result == 0 else { throw SystemCallError("posix_spawn(3) of \(probe)", code: result) }
 
     var status: Int32 = 0
-    let deadline = monotonicSeconds() + timeout
+    let deadline = MonotonicClock.now() + timeout
     while waitpid(pid, &status, WNOHANG) == 0 {
-        if monotonicSeconds() > deadline {
+        if MonotonicClock.now() > deadline {
             kill(pid, SIGKILL)
             waitpid(pid, &status, 0)
             break

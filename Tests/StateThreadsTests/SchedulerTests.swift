@@ -6,15 +6,9 @@
 // machine can make the tests slower, never make them fail.
 
 import Glibc
+import ServerCore
 import StateThreads
 import Testing
-
-/// Seconds on the monotonic clock.
-func monotonicSeconds() -> Double {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Double(now.tv_sec) + Double(now.tv_nsec) / 1e9
-}
 
 @Suite("StateThreads: scheduling")
 struct SchedulerTests {
@@ -107,9 +101,9 @@ struct SchedulerTests {
         try Scheduler.run {
             for (sleeper, delay) in delays.enumerated() {
                 try Scheduler.spawn {
-                    deadlines[sleeper] = monotonicSeconds() + Double(delay) / 1000
+                    deadlines[sleeper] = MonotonicClock.now() + Double(delay) / 1000
                     try? Scheduler.sleep(for: .milliseconds(delay))
-                    woke.append((sleeper, monotonicSeconds()))
+                    woke.append((sleeper, MonotonicClock.now()))
                 }
             }
         }

@@ -1,6 +1,7 @@
 // SynchronizationTests: Mutex, Condition, join and interrupt between green threads.
 
 import Glibc
+import ServerCore
 import StateThreads
 import Testing
 
@@ -70,10 +71,10 @@ struct SynchronizationTests {
         try Scheduler.run {
             let mutex = Mutex()
             let condition = Condition()
-            let start = monotonicSeconds()
+            let start = MonotonicClock.now()
             mutex.lock()
             #expect(throws: GreenThreadError.timedOut) { try condition.wait(mutex, timeout: .milliseconds(30)) }
-            #expect(monotonicSeconds() - start >= 0.030)
+            #expect(MonotonicClock.now() - start >= 0.030)
             mutex.unlock()  // would stop the process if wait had returned without the mutex
         }
     }
@@ -83,7 +84,7 @@ struct SynchronizationTests {
         var outcome: String?
         var elapsed = 0.0
         try Scheduler.run {
-            let start = monotonicSeconds()
+            let start = MonotonicClock.now()
             let sleeper = try Scheduler.spawn {
                 do {
                     try Scheduler.sleep(for: .seconds(60))
@@ -91,7 +92,7 @@ struct SynchronizationTests {
                 } catch {
                     outcome = "\(error)"
                 }
-                elapsed = monotonicSeconds() - start
+                elapsed = MonotonicClock.now() - start
             }
             Scheduler.yield()  // the sleeper is asleep
             sleeper.interrupt()
