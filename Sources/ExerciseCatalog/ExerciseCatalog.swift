@@ -197,7 +197,7 @@ public enum ExerciseCatalog {
             title: "A load generator on green threads",
             hint: """
                 For each client, Scheduler.spawn a closure that runs one session and adds 1 to a \
-                counter if it went right (no lock: green threads switch only in blocking calls); \
+                counter if it went right (no lock: green threads switch only inside runtime calls); \
                 keep the handles and join them all. A session: GreenSocket.connect(host: \
                 "127.0.0.1", port:, timeout:), read until you have the 1-byte greeting, then for \
                 each chunk write it and read until you have reply.utf8.count bytes; compare; close. \

@@ -47,8 +47,10 @@ final class EventLoop {
     private var drainDeadline: Milliseconds?
     private var finished = false
 
-    /// One read buffer for every client: a client's bytes are fed to its protocol machine as
-    /// soon as they are read, so nothing stays in here between two reads.
+    /// One read buffer for every client of this loop. Safe by construction, not by a rule:
+    /// `Connection.readAvailable` reads into it and feeds the bytes to that client's protocol
+    /// machine in one synchronous call, and nothing else runs on this loop's thread until it
+    /// returns, so no byte stays in here between two calls.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private let eventCapacity = 1024
     private let events: UnsafeMutablePointer<epoll_event>

@@ -1,8 +1,9 @@
 // Mutex: mutual exclusion between green threads, for critical sections that wait.
 //
-// Green threads switch only at blocking calls, so code that does not wait is already exclusive:
-// most shared state needs no lock at all. A lock is needed when a critical section itself waits
-// — writes to a socket, sleeps — and another thread must not see the half-done update meanwhile.
+// Green threads switch only inside calls into the runtime, so code that makes none is already
+// exclusive: most shared state needs no lock at all. A lock is needed when a critical section
+// itself calls the runtime — writes to a socket (which may wait, or yield for fairness even when
+// it does not), sleeps — and another thread must not see the half-done update meanwhile.
 // Waiters queue in arrival order and `unlock` hands the mutex straight to the first of them, so
 // nobody can barge in ahead of a thread that has waited.
 //

@@ -8,9 +8,15 @@
 // empty it switches to the idle loop instead, which sleeps in `epoll_wait` until a descriptor is
 // ready or the earliest timer is due, makes those threads runnable, and dispatches again.
 //
-// Because switches happen only inside these calls, code between two of them runs without
-// interruption: green threads share data without locks, as long as they do not wait in the middle
-// of an update (and when they must, there is `Mutex`). The price is the one State Threads names:
+// For fairness there is one more switch point: a socket call that did not have to wait yields
+// anyway once a thread has made `ioWithoutWaitingLimit` of them in a row (noteIOWithoutWaiting),
+// so a client that always has data cannot keep the others waiting. Switches therefore happen only
+// inside calls into this module — but inside *any* socket call, not only one that waits. Code
+// between two such calls runs without interruption: green threads share data without locks, as
+// long as they call nothing of ours in the middle of an update (and when they must, there is
+// `Mutex`). What must survive a call — the buffer a `read` fills — belongs to one thread, never
+// to all of them (Part 5 once shared one read buffer between clients, and a fairness yield
+// after a read let another client's bytes overwrite it). The price is the one State Threads names:
 // a call that blocks the kernel thread (a plain `read` on a blocking socket, `usleep`) stalls
 // every green thread, so all waiting goes through this module (GreenSocket, `sleep(for:)`).
 //
@@ -340,8 +346,10 @@ public enum Scheduler {
     }
     // end snippet
 
-    /// Called by GreenSocket after a read or write that did not have to wait: after
-    /// `ioWithoutWaitingLimit` of them in a row, the thread yields.
+    /// Called by GreenSocket after an accept, read or write that did not have to wait: after
+    /// `ioWithoutWaitingLimit` of them in a row, the thread yields. So a socket call may switch
+    /// to another thread *after* it has done its work: never let two threads share the memory
+    /// a call fills.
     static func noteIOWithoutWaiting() {
         guard let core = currentCore, let me = core.pointee.current else { return }
         me.pointee.ioStreak += 1

@@ -68,8 +68,8 @@ struct GreenServerTests {
         try other.runSeedVector()
         try other.expectNoStrayReplies()
 
-        // The parked thread holds one read's replies (at most 64 KiB: the shared read buffer's
-        // size), so growth stays far below what the client sent.
+        // The parked thread holds one read's replies (at most 1 KiB: the size of its read
+        // buffer), so growth stays far below what the client sent.
         let now = try #require(statusKilobytes("VmRSS", pid: server.pid))
         let growth = now - baseline
         #expect(growth < 2048, "VmRSS grew by \(growth) kB (from \(baseline) kB) after the client sent \(sent) bytes")

@@ -1,6 +1,6 @@
 // SchedulerTests: the promises of the green-thread scheduler, checked inside Scheduler.run.
 //
-// Order is the heart of it: a FIFO run queue and switches only at blocking calls make the
+// Order is the heart of it: a FIFO run queue and switches only inside runtime calls make the
 // interleaving of green threads deterministic, so these tests assert exact sequences, not
 // "eventually". Times are asserted only as lower bounds (a sleeper never wakes early); a slow
 // machine can make the tests slower, never make them fail.
