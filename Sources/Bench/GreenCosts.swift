@@ -90,6 +90,7 @@ enum GreenCosts {
 
     /// Tells the idle sleepers to finish. A static rather than a captured variable, so a sleeper's
     /// closure captures nothing and allocates no context: the measurement is the thread alone.
-    /// `nonisolated(unsafe)`: only green threads of one scheduler, on one kernel thread, touch it.
+    /// `nonisolated(unsafe)`: only the kernel thread running `idleThreadMemory` touches it, before
+    /// `Scheduler.run` and from the green threads that run on it; Bench never calls that twice at once.
     nonisolated(unsafe) static var sleepersMayLeave = false
 }

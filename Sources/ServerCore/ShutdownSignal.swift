@@ -19,7 +19,8 @@
 
 import Glibc
 
-// @unchecked Sendable: `requested` is only touched with `mutex` locked; `signalThread` is only
+// @unchecked Sendable: `requested` is only touched with `mutex` locked; `signals` is set in init,
+// before the signal thread that reads it exists, and never written again; `signalThread` is only
 // touched by the thread that created the value (the server's main thread).
 public final class ShutdownSignal: @unchecked Sendable {
     private var signals = sigset_t()
