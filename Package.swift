@@ -27,7 +27,7 @@ let package = Package(
         // Green threads: a scheduler, stacks, timers, a mutex, a condition and sockets (Chapter 5).
         .target(name: "StateThreads", dependencies: ["CContextSwitch", "CLinux", "ServerCore"]),
         // Experiments that end a process (a stack overflow, a deadlock), run by the runtime tests.
-        .executableTarget(name: "StateThreadsProbe", dependencies: ["StateThreads", "ServerCore"]),
+        .executableTarget(name: "StateThreadsProbe", dependencies: ["StateThreads", "ServerCore", "CContextSwitch"]),
 
         // The servers, one per chapter.
         .executableTarget(name: "Part1Sequential", dependencies: ["ServerCore", argumentParser]),

@@ -111,14 +111,19 @@ struct ComparisonFigures {
             let rows = idle.filter { $0.server == server.name && $0.skipped == nil }
             guard let largest = rows.max(by: { $0.connections < $1.connections }) else { return nil }
             // The server before any connection is the point at 0: the line's slope is then the
-            // cost per connection, and its intercept what the server costs doing nothing.
-            let idleServer = rows.min(by: { $0.connections < $1.connections }).map {
+            // cost per connection, and its intercept what the server costs doing nothing. Not for
+            // a server sized to the load (Part3Pool's --threads {clients}): each of its rows is a
+            // different server with a baseline of its own, and none belongs under all of them.
+            let sizedToLoad = server.arguments.contains { $0.contains("{clients}") }
+            let idleServer = sizedToLoad ? nil : rows.min(by: { $0.connections < $1.connections }).map {
                 SVGChart.Point(x: 0, y: Double($0.baselineResidentBytes) / 1_048_576)
             }
             let points = [idleServer].compactMap { $0 }
                 + rows.map { SVGChart.Point(x: Double($0.connections), y: Double($0.heldResidentBytes) / 1_048_576) }
+            let sizing = sizedToLoad ? " (\(server.arguments.joined(separator: " ")), so no point at 0)" : ""
             return SVGChart.Series(
-                name: "\(server.name): \(Units.bytes(largest.bytesPerConnection))/connection", points: points, style: style(of: server))
+                name: "\(server.name): \(Units.bytes(largest.bytesPerConnection))/connection\(sizing)", points: points,
+                style: style(of: server))
         }
         return SVGChart(
             title: "Server memory against idle connections",

@@ -55,6 +55,7 @@ final class EventLoop {
     private let eventCapacity = 1024
     private let events: UnsafeMutablePointer<epoll_event>
 
+    // snippet: create-epoll
     init(listener: Socket, configuration: Configuration, stats: ServerStats) throws {
         self.listener = listener
         self.configuration = configuration
@@ -67,6 +68,7 @@ final class EventLoop {
         try control(EPOLL_CTL_ADD, listener.fd, events: EPOLLIN.rawValue)
         try control(EPOLL_CTL_ADD, signals.fd, events: EPOLLIN.rawValue)
     }
+    // end snippet
 
     deinit {
         readBuffer.deallocate()
@@ -172,6 +174,7 @@ final class EventLoop {
         }
     }
 
+    // snippet: open-connection
     /// Starts serving a freshly accepted client: greet it and register it with epoll.
     private func open(_ connection: Connection) {
         let fd = connection.socket.fd
@@ -187,6 +190,7 @@ final class EventLoop {
             close(connection, because: error)
         }
     }
+    // end snippet
 
     // MARK: Serving clients
 
@@ -316,17 +320,24 @@ final class EventLoop {
 
     // MARK: System calls
 
+    // snippet: control
+    /// Adds `fd` to the interest list (EPOLL_CTL_ADD) or changes what it is watched for
+    /// (EPOLL_CTL_MOD); closing a descriptor takes it off. The descriptor's own number travels
+    /// in `data`, so each event says which descriptor it is about.
     private func control(_ operation: Int32, _ fd: Int32, events: UInt32) throws {
         var event = epoll_event(events: events, data: epoll_data_t(fd: fd))
         try retryingOnInterrupt("epoll_ctl(2)") { epoll_ctl(epoll, operation, fd, &event) }
     }
+    // end snippet
 }
 
+// snippet: set-non-blocking
 /// Makes `fd` non-blocking: calls that would wait fail with EAGAIN instead.
 func setNonBlocking(_ fd: Int32) throws {
     let flags = try retryingOnInterrupt("fcntl(2)") { fcntl(fd, F_GETFL) }
     try retryingOnInterrupt("fcntl(2)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
 }
+// end snippet
 
 /// Why a connection was closed by the server rather than by its client.
 struct IdleTimeout: Error, CustomStringConvertible {

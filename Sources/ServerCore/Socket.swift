@@ -74,8 +74,9 @@ public struct Socket: Sendable, Hashable {
     }
 
     // snippet: write-all
-    /// Writes every byte, looping because `write` may take only part of the buffer
-    /// (a full socket send buffer, a signal) and returns how much it did take.
+    /// Writes every byte. On Linux a blocking TCP `write` waits for room in the send buffer until
+    /// it has taken everything; it returns less only when a signal handler interrupts it, or a
+    /// send timeout (SO_SNDTIMEO) runs out, after some bytes went out. Then the loop sends the rest.
     public func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {

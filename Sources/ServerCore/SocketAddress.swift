@@ -59,6 +59,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         return family == AF_INET6 ? "[\(hostText)]:\(portText)" : "\(hostText):\(portText)"
     }
 
+    // snippet: port
     /// The port in host byte order.
     public var port: UInt16 {
         withSockaddr { address, _ in
@@ -68,6 +69,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
             return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
         }
     }
+    // end snippet
 
     /// Lends empty space to a C call that fills in an address, as `(struct sockaddr *, socklen_t *)`
     /// (`accept`, `getsockname`). The kernel truncates an address of another, larger family.

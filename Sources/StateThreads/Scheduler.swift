@@ -346,6 +346,7 @@ public enum Scheduler {
     }
     // end snippet
 
+    // snippet: io-fairness
     /// Called by GreenSocket after an accept, read or write that did not have to wait: after
     /// `ioWithoutWaitingLimit` of them in a row, the thread yields. So a socket call may switch
     /// to another thread *after* it has done its work: never let two threads share the memory
@@ -355,6 +356,7 @@ public enum Scheduler {
         me.pointee.ioStreak += 1
         if me.pointee.ioStreak >= ioWithoutWaitingLimit { yield() }
     }
+    // end snippet
 
     /// Forgets `fd`, which is about to be closed, and wakes any thread waiting on it: its retried
     /// call fails with EBADF rather than waiting forever. GreenSocket.close() calls it; call it
