@@ -39,14 +39,16 @@ let package = Package(
         // Tools: the client simulator and the exercise progress report.
         .executableTarget(name: "Client", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Progress", dependencies: ["ExerciseCatalog", argumentParser]),
-        // The instrument: a verifying load generator, the side-by-side runner and micro-benchmarks.
-        .executableTarget(
-            name: "Bench",
+        // The instrument: a verifying load generator, the side-by-side runner and micro-benchmarks,
+        // as a library its tests import, under a command line that only calls it.
+        .target(
+            name: "BenchKit",
             dependencies: [
                 "ServerCore", "CLinux", "StateThreads", argumentParser,  // StateThreads: the green rows of the micro-benchmarks
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        .executableTarget(name: "Bench", dependencies: ["BenchKit"]),
 
         // The list of exercises (id, title, file, hint) that the exercise tests and Progress share.
         .target(name: "ExerciseCatalog"),
@@ -70,7 +72,8 @@ let package = Package(
         // Part 3's queue and pool, white-box: `@testable import Part3Pool`.
         .testTarget(name: "PoolTests", dependencies: ["Part3Pool", "ServerCore"]),
         .testTarget(name: "ChapterTests"),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerCore", "CLinux", argumentParser]),
+        // Bench: the tests start the executable for measurements that need a fresh process.
+        .testTarget(name: "BenchTests", dependencies: ["BenchKit", "Bench", "ServerCore", "CLinux", argumentParser]),
         // Depends on the probe so that `swift test` builds it before the tests start it.
         .testTarget(name: "StateThreadsTests", dependencies: ["StateThreads", "ServerCore", "StateThreadsProbe"]),
         .testTarget(

@@ -3,7 +3,7 @@
 // the pthread measurements run and return plausible (positive, finite) numbers; the toy
 // server's byte-at-a-time mode is still the protocol. No number is compared with a speed.
 
-@testable import Bench
+@testable import BenchKit
 import Glibc
 import Testing
 
