@@ -13,6 +13,7 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import Harness
 import ServerCore
 
 struct CompareCommand: ParsableCommand {
@@ -73,7 +74,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        OpenFileLimit.raiseToHardLimit()  // the servers inherit it: 10,000 connections need 10,000 descriptors
+        raiseDescriptorLimitToHardLimit()  // the servers inherit it: 10,000 connections need 10,000 descriptors
         let folder = buildFolder ?? ServerUnderTest.benchFolder
         let lineup = try serversToMeasure(in: folder)
         let machine = MachineDescription.current()
@@ -222,11 +223,11 @@ struct CompareCommand: ParsableCommand {
     /// Starts `server` sized for `count` clients, logging to `logPath`; nil, with the reason
     /// printed, if it will not start: one server that will not start is that server's failure,
     /// not the comparison's.
-    private func start(_ server: ServerUnderTest, clients count: Int, logPath: String) -> ServerRunner? {
+    private func start(_ server: ServerUnderTest, clients count: Int, logPath: String) -> ServerProcess? {
         do {
-            return try ServerRunner(
-                name: server.name, executable: server.executable, arguments: server.arguments(forClients: count),
-                logPath: logPath)
+            return try ServerProcess(
+                path: server.executable, name: server.name, arguments: server.arguments(forClients: count),
+                outputPath: logPath)
         } catch {
             Log.plain("   \(error)")
             return nil

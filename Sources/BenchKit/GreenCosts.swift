@@ -7,6 +7,7 @@
 // thread's cost. Green operations take tens of nanoseconds, so each run does many of them.
 
 import Glibc
+import Harness
 import ServerCore
 import StateThreads
 

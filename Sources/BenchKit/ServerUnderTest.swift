@@ -6,6 +6,7 @@
 // one — is measured only where that makes sense, and every table and chart says so.
 
 import Foundation
+import Harness
 
 struct ServerUnderTest: Sendable {
     /// Every server of the tutorial, in chapter order.
@@ -51,10 +52,7 @@ struct ServerUnderTest: Sendable {
     }
 
     /// The folder the running Bench executable is in (e.g. `.build/x86_64-unknown-linux-gnu/release`).
-    static var benchFolder: String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return (executable as NSString).deletingLastPathComponent
-    }
+    static var benchFolder: String { ServerProcess.buildDirectory }
 
     /// The tutorial's servers present in `folder`, in chapter order.
     static func available(in folder: String) -> [String] {

@@ -6,6 +6,7 @@
 // the models (who waits for whom) is in BehaviourTests; here they must all look the same.
 
 import Glibc
+import Harness
 import ServerCore
 import Testing
 
@@ -40,7 +41,7 @@ struct ConformanceTests {
         try withServer(name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
             defer { client.close() }
-            for (input, reply) in seedChunks {
+            for (input, reply) in seedConversation {
                 try client.send(input)
                 #expect(try client.receive(reply) == reply, "reply to \(input)")
             }
@@ -67,7 +68,7 @@ struct ConformanceTests {
             let client = try TestClient.connectAndGreet(port: server.port)
             defer { client.close() }
             var machine = ProtocolMachine()
-            for byte in seedChunks.map(\.input).joined().utf8 {
+            for byte in seedConversation.map(\.send).joined().utf8 {
                 try client.send([byte])
                 if let expected = machine.step(byte) {
                     let got = try client.receive(exactly: 1)
@@ -185,7 +186,7 @@ struct ConformanceTests {
     @Test("survives 64 KB of random bytes, then serves the next client", arguments: servers)
     func garbage(server name: String) throws {
         try withServer(name) { server in
-            var generator = SeededGenerator(seed: 0xBAD_B17E5)
+            var generator = SplitMix64(seed: 0xBAD_B17E5)
             let garbage = (0..<65_536).map { _ in UInt8.random(in: 0...0xFF, using: &generator) }
             var machine = ProtocolMachine()
             let expected = machine.feed(garbage)

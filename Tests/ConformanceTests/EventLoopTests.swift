@@ -10,6 +10,7 @@
 // that is merely slow on a busy machine.
 
 import Glibc
+import Harness
 import ServerCore
 import Testing
 
@@ -31,7 +32,7 @@ struct EventLoopTests {
             }
             // Then each chunk of the seed vector goes to every client before any reply is read, so
             // the server has 1,000 conversations in flight in the same state.
-            for (input, reply) in seedChunks {
+            for (input, reply) in seedConversation {
                 for client in clients { try client.send(input) }
                 for (index, client) in clients.enumerated() {
                     let got = try client.receive(reply, timeout: 30)
@@ -59,7 +60,7 @@ struct EventLoopTests {
             try warmUp.send("^" + String(repeating: "a", count: 64 * 1024) + "$")
             _ = try warmUp.receive(exactly: 64 * 1024)
             warmUp.close()
-            let baseline = try #require(statusKilobytes("VmRSS", pid: server.pid))
+            let baseline = try server.sampler.sample().residentBytes / 1024
 
             // Small client buffers, so the kernel holds little and the stall comes quickly. Every
             // byte after "^" earns a one-byte reply the client never reads.
@@ -79,7 +80,7 @@ struct EventLoopTests {
             // and already counted, so growth should stay within a few hundred KiB (allocator rounding,
             // the array's growth). 2 MiB leaves room for malloc's arenas and still fails a server that
             // buffers even a fifth of what it was sent.
-            let now = try #require(statusKilobytes("VmRSS", pid: server.pid))
+            let now = try server.sampler.sample().residentBytes / 1024
             let growth = now - baseline
             #expect(growth < 2048, "VmRSS grew by \(growth) kB (from \(baseline) kB) after the client sent \(sent) bytes")
             print("Part4Epoll: slow reader sent \(sent) bytes before stalling; VmRSS \(baseline) kB -> \(now) kB (+\(growth) kB)")
@@ -103,9 +104,9 @@ struct EventLoopTests {
             // While the flood holds every descriptor, the server waits instead of retrying accept
             // in a loop. A spinning loop would burn close to a CPU-second per second; an idle one
             // uses next to nothing.
-            let cpuBefore = try #require(cpuSeconds(pid: server.pid))
+            let cpuBefore = try server.sampler.cpuSeconds()
             usleep(2_000_000)
-            let cpuAfter = try #require(cpuSeconds(pid: server.pid))
+            let cpuAfter = try server.sampler.cpuSeconds()
             #expect(cpuAfter - cpuBefore < 0.3, "the server used \(cpuAfter - cpuBefore) s of CPU in 2 s while out of descriptors")
             #expect(server.isRunning)
 

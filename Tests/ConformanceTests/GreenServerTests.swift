@@ -8,6 +8,7 @@
 // Bounds on time and CPU are generous: they catch a wrong server, never a slow machine.
 
 import Glibc
+import Harness
 import ServerCore
 import Testing
 
@@ -29,7 +30,7 @@ struct GreenServerTests {
         }
         // Each chunk goes to every client before any reply is read: 1,000 green threads parked
         // in read at once, all in the same protocol state.
-        for (input, reply) in seedChunks {
+        for (input, reply) in seedConversation {
             for client in clients { try client.send(input) }
             for (index, client) in clients.enumerated() {
                 let got = try client.receive(reply, timeout: 30)
@@ -54,7 +55,7 @@ struct GreenServerTests {
         try warmUp.send("^" + String(repeating: "a", count: 64 * 1024) + "$")
         _ = try warmUp.receive(exactly: 64 * 1024)
         warmUp.close()
-        let baseline = try #require(statusKilobytes("VmRSS", pid: server.pid))
+        let baseline = try server.sampler.sample().residentBytes / 1024
 
         let slow = try TestClient.connect(port: server.port, receiveBufferSize: 16 * 1024, sendBufferSize: 64 * 1024)
         defer { slow.reset() }
@@ -70,7 +71,7 @@ struct GreenServerTests {
 
         // The parked thread holds one read's replies (at most 64 KiB: the shared read buffer's
         // size), so growth stays far below what the client sent.
-        let now = try #require(statusKilobytes("VmRSS", pid: server.pid))
+        let now = try server.sampler.sample().residentBytes / 1024
         let growth = now - baseline
         #expect(growth < 2048, "VmRSS grew by \(growth) kB (from \(baseline) kB) after the client sent \(sent) bytes")
         #expect(server.isRunning)
@@ -86,9 +87,9 @@ struct GreenServerTests {
         for _ in 0..<150 { flood.append(try TestClient.connect(port: server.port)) }
         #expect(server.waitForOutput(containing: "Too many open files", timeout: 10), "output:\n\(server.output)")
 
-        let cpuBefore = try #require(cpuSeconds(pid: server.pid))
+        let cpuBefore = try server.sampler.cpuSeconds()
         usleep(2_000_000)
-        let cpuAfter = try #require(cpuSeconds(pid: server.pid))
+        let cpuAfter = try server.sampler.cpuSeconds()
         #expect(cpuAfter - cpuBefore < 0.3, "the server used \(cpuAfter - cpuBefore) s of CPU in 2 s while out of descriptors")
         #expect(server.isRunning)
         #expect(server.output.components(separatedBy: "Too many open files").count == 2, "the shortage is logged once")

@@ -7,6 +7,7 @@
 // Every wait has a generous bound; the only time asserted is "exits within the drain timeout".
 
 import Glibc
+import Harness
 import ServerCore
 import Testing
 
