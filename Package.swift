@@ -17,8 +17,9 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
-        // The protocol (pure), a thin socket layer over Glibc, shared server options and logging.
-        .target(name: "ServerCore", dependencies: [argumentParser]),
+        // The protocol (pure), a thin socket layer over Glibc, shared server options and logging,
+        // and the contracts every server keeps (signals, shutdown lines, why a session ended).
+        .target(name: "ServerCore", dependencies: ["CLinux", argumentParser]),  // CLinux: signalfd
         // Linux headers the Glibc module leaves out (epoll, signalfd, accept4): a module map, no code.
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
 

@@ -15,16 +15,6 @@ import StateThreads
 // nonisolated(unsafe): only the scheduler's one kernel thread touches it, as explained above.
 nonisolated(unsafe) private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
-/// A session the server ended, as the log line words it.
-struct IdleTimeout: Error, CustomStringConvertible {
-    var seconds: Double
-    var description: String { "idle for \(seconds) s" }
-}
-
-struct ServerShutdown: Error, CustomStringConvertible {
-    var description: String { "closed at shutdown" }
-}
-
 // snippet: serve
 /// Serves `client` until it closes its side, goes quiet for `idleTimeout`, an I/O call fails, or
 /// the server interrupts this thread at shutdown. Does not close the socket.

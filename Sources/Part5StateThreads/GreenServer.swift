@@ -119,24 +119,23 @@ final class GreenServer {
     private func watchSignals() {
         defer { signals.close() }
         guard let signal = try? signals.next() else { return }
-        let name = SignalDescriptor.name(of: signal)
         listening = false
         acceptor?.interrupt()  // its accept throws at once, and it never touches the listener again
         listener.close()  // new clients are refused from now on
-        Log.line("\(name): no longer accepting; letting \(clients.count) clients finish (up to \(drainTimeout) s)")
+        ShutdownLog.stoppedAccepting(after: signal, clients: clients.count, drainTimeout: drainTimeout)
         draining = true
         let deadline = MonotonicClock.now() + drainTimeout
         while !clients.isEmpty {
             let remaining = deadline - MonotonicClock.now()
             do {
                 // A second signal ends the drain at once; the last client to leave interrupts us.
-                _ = try signals.next(timeout: .milliseconds(Int(max(remaining, 0) * 1000)))
-                Log.line("\(name) again: closing the remaining connections now")
+                let again = try signals.next(timeout: .milliseconds(Int(max(remaining, 0) * 1000)))
+                ShutdownLog.signalledAgain(again)
                 break
             } catch GreenThreadError.interrupted {
                 continue  // a client left; the loop checks whether it was the last
             } catch GreenThreadError.timedOut {
-                Log.line("drain timeout: closing \(clients.count) client connections")
+                ShutdownLog.drainTimedOut(clients: clients.count)
                 break
             } catch {
                 Log.line("cannot read the signalfd: \(error); closing the remaining connections now")

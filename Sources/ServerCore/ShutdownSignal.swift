@@ -85,12 +85,11 @@ public final class ShutdownSignal: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         requested = true
         pthread_mutex_unlock(mutex)
-        let name = number == SIGINT ? "SIGINT" : "SIGTERM"
-        Log.line("\(name): no longer accepting; letting \(clients.count) clients finish (up to \(drainTimeout) s)")
+        ShutdownLog.stoppedAccepting(after: number, clients: clients.count, drainTimeout: drainTimeout)
         try? listener.shutdown(Int32(SHUT_RD))  // a blocked accept returns; the backlog is reset
         alsoWake()
         if !clients.waitUntilEmpty(timeout: drainTimeout) {
-            Log.line("drain timeout: shutting down \(clients.count) client connections")
+            ShutdownLog.drainTimedOut(clients: clients.count)
             clients.shutDownAll()
         }
     }

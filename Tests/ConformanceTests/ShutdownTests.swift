@@ -108,7 +108,7 @@ struct ShutdownTests {
             #expect(server.waitForExit(timeout: 15) == 0, "exit status; output:\n\(server.output)")
             let output = server.output
             #expect(output.contains("SIGINT: no longer accepting; letting 1 clients finish"), "output:\n\(output)")
-            #expect(output.contains("drain timeout: shutting down 1 client connections"), "output:\n\(output)")
+            #expect(output.contains("drain timeout: closing 1 client connections"), "output:\n\(output)")
             #expect(output.split(separator: "\n").last?.hasPrefix("summary: served 1 clients, answered 3 bytes") == true,
                     "output:\n\(output)")
         }
