@@ -1,8 +1,7 @@
 // ServerUnderTest: one server executable `Bench compare` measures, and what it can be asked.
 //
 // The servers are found next to the Bench binary (a release build puts every executable of the
-// package in one folder), so `compare` measures however many Parts exist: two today, five when
-// the tutorial is complete. A server that cannot serve many clients at once — the sequential
+// package in one folder), so `compare` measures whichever of them have been built. A server that cannot serve many clients at once — the sequential
 // one — is measured only where that makes sense, and every table and chart says so.
 
 import Foundation
