@@ -31,8 +31,8 @@ final class GreenServer {
     /// Set when an accept failure has been logged; a shortage that lasts is logged once.
     private var shortageLogged = false
     /// Signalled whenever a client leaves, for an accept loop waiting for descriptors.
-    private let clientLeft = Condition()
-    private let clientLeftMutex = Mutex()
+    private let clientLeft = GreenCondition()
+    private let clientLeftMutex = GreenMutex()
 
     init(listener: GreenSocket, signals: SignalDescriptor, stats: ServerStats, idleTimeout: Duration?, drainTimeout: Double) {
         self.listener = listener

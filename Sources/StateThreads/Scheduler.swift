@@ -10,7 +10,7 @@
 //
 // Because switches happen only inside these calls, code between two of them runs without
 // interruption: green threads share data without locks, as long as they do not wait in the middle
-// of an update (and when they must, there is `Mutex`). The price is the one State Threads names:
+// of an update (and when they must, there is `GreenMutex`). The price is the one State Threads names:
 // a call that blocks the kernel thread (a plain `read` on a blocking socket, `usleep`) stalls
 // every green thread, so all waiting goes through this module (GreenSocket, `sleep(for:)`).
 //
