@@ -80,7 +80,7 @@ let package = Package(
         // Bench: the tests start the executable for measurements that need a fresh process.
         .testTarget(name: "BenchTests", dependencies: ["BenchKit", "Bench", "Harness", "ServerCore", "CLinux", argumentParser]),
         // Depends on the probe so that `swift test` builds it before the tests start it.
-        .testTarget(name: "StateThreadsTests", dependencies: ["StateThreads", "ServerCore", "StateThreadsProbe"]),
+        .testTarget(name: "StateThreadsTests", dependencies: ["StateThreads", "ServerCore", "Harness", "StateThreadsProbe"]),
         .testTarget(
             name: "ExerciseTests",
             dependencies: ["Exercises", "ServerCore", "Harness", "ExerciseCatalog", "StateThreads", "CLinux"],  // CLinux: epoll for 04-3
