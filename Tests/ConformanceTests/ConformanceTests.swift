@@ -2,8 +2,9 @@
 //
 // Black box: each test starts a built server executable on port 0, drives it over real sockets
 // and asserts the exact bytes that come back. Every session runs against every server in
-// `Servers.all`, so adding a server to the tutorial is one line (ServersUnderTest.swift). What differs between
-// the models (who waits for whom) is in BehaviourTests; here they must all look the same.
+// `Servers.all`, so adding a server to the tutorial is one line (TestedServers.swift). What
+// differs between the models (who waits for whom) is in BehaviourTests; here they must all look
+// the same.
 
 import Glibc
 import Harness

@@ -1,11 +1,11 @@
-// ServersUnderTest: which server each contract applies to, written down once.
+// TestedServers: which server each contract applies to, written down once.
 //
 // Every suite takes its servers from here, so a new server is one line in `servers`: it joins
 // the conformance suite and the shutdown contract at once, and the event-driven behaviours if it
 // serves every client from one thread that waits for readiness.
 
 /// One server executable and the model it serves clients with.
-struct ServerUnderTest: Sendable {
+struct TestedServer: Sendable {
     enum Model: Sendable {
         /// One client at a time (Part 1).
         case sequential
@@ -22,12 +22,12 @@ struct ServerUnderTest: Sendable {
 }
 
 /// Every server of the tutorial, in chapter order.
-let servers: [ServerUnderTest] = [
-    ServerUnderTest(name: "Part1Sequential", model: .sequential),
-    ServerUnderTest(name: "Part2Threaded", model: .threads),
-    ServerUnderTest(name: "Part3Pool", model: .threads),
-    ServerUnderTest(name: "Part4Epoll", model: .eventDriven),
-    ServerUnderTest(name: "Part5StateThreads", model: .eventDriven),
+let servers: [TestedServer] = [
+    TestedServer(name: "Part1Sequential", model: .sequential),
+    TestedServer(name: "Part2Threaded", model: .threads),
+    TestedServer(name: "Part3Pool", model: .threads),
+    TestedServer(name: "Part4Epoll", model: .eventDriven),
+    TestedServer(name: "Part5StateThreads", model: .eventDriven),
 ]
 
 /// The lists the suites are parameterized over (test arguments are the executables' names).
