@@ -17,8 +17,9 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
-        // The protocol (pure), a thin socket layer over Glibc, shared server options and logging.
-        .target(name: "ServerCore", dependencies: [argumentParser]),
+        // The protocol (pure), a thin socket layer over Glibc, shared server options and logging,
+        // and the contracts every server keeps (signals, shutdown lines, why a session ended).
+        .target(name: "ServerCore", dependencies: ["CLinux", argumentParser]),  // CLinux: signalfd
         // Linux headers the Glibc module leaves out (epoll, signalfd, accept4): a module map, no code.
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
 
@@ -36,17 +37,23 @@ let package = Package(
         .executableTarget(name: "Part4Epoll", dependencies: ["ServerCore", "CLinux", argumentParser]),
         .executableTarget(name: "Part5StateThreads", dependencies: ["ServerCore", "StateThreads", "CLinux", argumentParser]),
 
+        // What the tests, Bench and the client share: starting a server and reading its port,
+        // /proc probes, descriptor limits, a timed connect, the seed conversation, SplitMix64.
+        .target(name: "Harness", dependencies: ["ServerCore"]),
+
         // Tools: the client simulator and the exercise progress report.
-        .executableTarget(name: "Client", dependencies: ["ServerCore", argumentParser]),
+        .executableTarget(name: "Client", dependencies: ["ServerCore", "Harness", argumentParser]),
         .executableTarget(name: "Progress", dependencies: ["ExerciseCatalog", argumentParser]),
-        // The instrument: a verifying load generator, the side-by-side runner and micro-benchmarks.
-        .executableTarget(
-            name: "Bench",
+        // The instrument: a verifying load generator, the side-by-side runner and micro-benchmarks,
+        // as a library its tests import, under a command line that only calls it.
+        .target(
+            name: "BenchKit",
             dependencies: [
-                "ServerCore", "CLinux", "StateThreads", argumentParser,  // StateThreads: the green rows of the micro-benchmarks
+                "ServerCore", "Harness", "CLinux", "StateThreads", argumentParser,  // StateThreads: the green rows of the micro-benchmarks
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        .executableTarget(name: "Bench", dependencies: ["BenchKit"]),
 
         // The list of exercises (id, title, file, hint) that the exercise tests and Progress share.
         .target(name: "ExerciseCatalog"),
@@ -60,22 +67,23 @@ let package = Package(
             exclude: exercisesPath == "exercises" ? ["solutions", "README.md"] : []
         ),
 
-        .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
+        .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore", "Harness"]),
         .testTarget(
             name: "ConformanceTests",
             // Depending on the executables makes `swift test` build them before the suite runs.
-            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads"]
+            dependencies: ["ServerCore", "Harness", "Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads"]
         ),
         .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
         // Part 3's queue and pool, white-box: `@testable import Part3Pool`.
         .testTarget(name: "PoolTests", dependencies: ["Part3Pool", "ServerCore"]),
         .testTarget(name: "ChapterTests"),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerCore", "CLinux", argumentParser]),
+        // Bench: the tests start the executable for measurements that need a fresh process.
+        .testTarget(name: "BenchTests", dependencies: ["BenchKit", "Bench", "Harness", "ServerCore", "CLinux", argumentParser]),
         // Depends on the probe so that `swift test` builds it before the tests start it.
-        .testTarget(name: "StateThreadsTests", dependencies: ["StateThreads", "ServerCore", "StateThreadsProbe"]),
+        .testTarget(name: "StateThreadsTests", dependencies: ["StateThreads", "ServerCore", "Harness", "StateThreadsProbe"]),
         .testTarget(
             name: "ExerciseTests",
-            dependencies: ["Exercises", "ServerCore", "ExerciseCatalog", "StateThreads", "CLinux"],  // CLinux: epoll for 04-3
+            dependencies: ["Exercises", "ServerCore", "Harness", "ExerciseCatalog", "StateThreads", "CLinux"],  // CLinux: epoll for 04-3
             // Tells the tests which copy they are checking: a stub may still be "not attempted",
             // a reference solution never.
             swiftSettings: exercisesPath == "exercises" ? [] : [.define("EXERCISE_SOLUTIONS")]

@@ -56,14 +56,14 @@ final class EventLoop {
     private let events: UnsafeMutablePointer<epoll_event>
 
     // snippet: create-epoll
-    init(listener: Socket, configuration: Configuration, stats: ServerStats) throws {
+    init(listener: Socket, signals: SignalDescriptor, configuration: Configuration, stats: ServerStats) throws {
         self.listener = listener
+        self.signals = signals
         self.configuration = configuration
         self.stats = stats
         idleTimer = configuration.idleTimeout.map { IdleTimer(timeout: $0) }
         events = .allocate(capacity: eventCapacity)
         epoll = try retryingOnInterrupt("epoll_create1(2)") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
-        signals = try SignalDescriptor(for: [SIGINT, SIGTERM])
         try setNonBlocking(listener.fd)
         try control(EPOLL_CTL_ADD, listener.fd, events: EPOLLIN.rawValue)
         try control(EPOLL_CTL_ADD, signals.fd, events: EPOLLIN.rawValue)
@@ -292,16 +292,15 @@ final class EventLoop {
     /// First SIGINT/SIGTERM: stop accepting and let connected clients finish, for up to the
     /// drain timeout. A second one ends the wait at once.
     private func beginShutdown(_ signal: Int32) {
-        let name = SignalDescriptor.name(of: signal)
         if drainDeadline != nil {
-            Log.line("\(name) again: closing the remaining connections now")
+            ShutdownLog.signalledAgain(signal)
             drainDeadline = monotonicMilliseconds()
             return
         }
         listening = false
         listener.close()  // new clients are refused from now on; closing also unregisters it
         let seconds = Double(configuration.drainTimeout) / 1000
-        Log.line("\(name): no longer accepting; letting \(connections.count) clients finish (up to \(seconds) s)")
+        ShutdownLog.stoppedAccepting(after: signal, clients: connections.count, drainTimeout: seconds)
         drainDeadline = monotonicMilliseconds() + configuration.drainTimeout
         if connections.isEmpty { finished = true }
     }
@@ -309,7 +308,7 @@ final class EventLoop {
     /// The drain timeout has run out: close whoever is still connected.
     private func endDrain() {
         if !connections.isEmpty {
-            Log.line("drain timeout: closing \(connections.count) client connections")
+            ShutdownLog.drainTimedOut(clients: connections.count)
         }
         for connection in Array(connections.values) {
             close(connection, because: ServerShutdown())
@@ -329,26 +328,4 @@ final class EventLoop {
         try retryingOnInterrupt("epoll_ctl(2)") { epoll_ctl(epoll, operation, fd, &event) }
     }
     // end snippet
-}
-
-// snippet: set-non-blocking
-/// Makes `fd` non-blocking: calls that would wait fail with EAGAIN instead.
-func setNonBlocking(_ fd: Int32) throws {
-    let flags = try retryingOnInterrupt("fcntl(2)") { fcntl(fd, F_GETFL) }
-    try retryingOnInterrupt("fcntl(2)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
-}
-// end snippet
-
-/// Why a connection was closed by the server rather than by its client.
-struct IdleTimeout: Error, CustomStringConvertible {
-    var seconds: Double
-    var description: String { "idle for \(seconds) s" }
-}
-
-struct HangUp: Error, CustomStringConvertible {
-    var description: String { "connection hung up" }
-}
-
-struct ServerShutdown: Error, CustomStringConvertible {
-    var description: String { "closed at shutdown" }
 }

@@ -16,16 +16,6 @@ import StateThreads
 /// page, the one every green thread touches anyway: it costs an idle client no memory.
 let readBufferSize = 1024
 
-/// A session the server ended, as the log line words it.
-struct IdleTimeout: Error, CustomStringConvertible {
-    var seconds: Double
-    var description: String { "idle for \(seconds) s" }
-}
-
-struct ServerShutdown: Error, CustomStringConvertible {
-    var description: String { "closed at shutdown" }
-}
-
 // snippet: serve
 /// Serves `client` until it closes its side, goes quiet for `idleTimeout`, an I/O call fails, or
 /// the server interrupts this thread at shutdown. Does not close the socket.

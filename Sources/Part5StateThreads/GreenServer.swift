@@ -33,8 +33,8 @@ final class GreenServer {
     /// Set when an accept failure has been logged; a shortage that lasts is logged once.
     private var shortageLogged = false
     /// Signalled whenever a client leaves, for an accept loop waiting for descriptors.
-    private let clientLeft = Condition()
-    private let clientLeftMutex = Mutex()
+    private let clientLeft = GreenCondition()
+    private let clientLeftMutex = GreenMutex()
 
     init(listener: GreenSocket, signals: SignalDescriptor, stats: ServerStats, idleTimeout: Duration?, drainTimeout: Double) {
         self.listener = listener
@@ -121,24 +121,23 @@ final class GreenServer {
     private func watchSignals() {
         defer { signals.close() }
         guard let signal = try? signals.next() else { return }
-        let name = SignalDescriptor.name(of: signal)
         listening = false
         acceptor?.interrupt()  // its accept throws at once, and it never touches the listener again
         listener.close()  // new clients are refused from now on
-        Log.line("\(name): no longer accepting; letting \(clients.count) clients finish (up to \(drainTimeout) s)")
+        ShutdownLog.stoppedAccepting(after: signal, clients: clients.count, drainTimeout: drainTimeout)
         draining = true
         let deadline = MonotonicClock.now() + drainTimeout
         while !clients.isEmpty {
             let remaining = deadline - MonotonicClock.now()
             do {
                 // A second signal ends the drain at once; the last client to leave interrupts us.
-                _ = try signals.next(timeout: .milliseconds(Int(max(remaining, 0) * 1000)))
-                Log.line("\(name) again: closing the remaining connections now")
+                let again = try signals.next(timeout: .milliseconds(Int(max(remaining, 0) * 1000)))
+                ShutdownLog.signalledAgain(again)
                 break
             } catch GreenThreadError.interrupted {
                 continue  // a client left; the loop checks whether it was the last
             } catch GreenThreadError.timedOut {
-                Log.line("drain timeout: closing \(clients.count) client connections")
+                ShutdownLog.drainTimedOut(clients: clients.count)
                 break
             } catch {
                 Log.line("cannot read the signalfd: \(error); closing the remaining connections now")

@@ -121,3 +121,12 @@ public struct Socket: Sendable, Hashable {
         return address
     }
 }
+
+// snippet: set-non-blocking
+/// Makes `fd` non-blocking: calls that would wait fail with EAGAIN instead. Part 4's listener
+/// and the green-thread runtime's sockets are set up this way.
+public func setNonBlocking(_ fd: Int32) throws {
+    let flags = try retryingOnInterrupt("fcntl(2)") { fcntl(fd, F_GETFL) }
+    try retryingOnInterrupt("fcntl(2)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+}
+// end snippet

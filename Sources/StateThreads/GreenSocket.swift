@@ -24,8 +24,7 @@ public struct GreenSocket: Hashable, CustomStringConvertible {
 
     /// Takes over `socket`, making it non-blocking.
     public init(adopting socket: Socket) throws {
-        let flags = try retryingOnInterrupt("fcntl(2)") { fcntl(socket.fd, F_GETFL) }
-        try retryingOnInterrupt("fcntl(2)") { fcntl(socket.fd, F_SETFL, flags | O_NONBLOCK) }
+        try setNonBlocking(socket.fd)
         fd = socket.fd
     }
 

@@ -14,7 +14,7 @@
 // inside calls into this module — but inside *any* socket call, not only one that waits. Code
 // between two such calls runs without interruption: green threads share data without locks, as
 // long as they call nothing of ours in the middle of an update (and when they must, there is
-// `Mutex`). What must survive a call — the buffer a `read` fills — belongs to one thread, never
+// `GreenMutex`). What must survive a call — the buffer a `read` fills — belongs to one thread, never
 // to all of them (Part 5 once shared one read buffer between clients, and a fairness yield
 // after a read let another client's bytes overwrite it). The price is the one State Threads names:
 // a call that blocks the kernel thread (a plain `read` on a blocking socket, `usleep`) stalls

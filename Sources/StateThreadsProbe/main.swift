@@ -122,8 +122,8 @@ do {
         Log.plain("both modify accesses completed: balance \(account.balance)")
     case "deadlock":
         try Scheduler.run {
-            let mutex = Mutex()
-            let condition = Condition()
+            let mutex = GreenMutex()
+            let condition = GreenCondition()
             mutex.lock()
             try condition.wait(mutex)  // nobody will ever signal
         }

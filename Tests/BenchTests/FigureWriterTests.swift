@@ -5,7 +5,7 @@
 // element fails here rather than in a reader's browser. The CSV is read back with a small
 // RFC 4180 parser written for the test.
 
-@testable import Bench
+@testable import BenchKit
 import Foundation
 import FoundationXML
 import Testing

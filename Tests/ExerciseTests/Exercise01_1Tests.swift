@@ -5,6 +5,7 @@
 // agreement with ServerCore's ProtocolMachine over a long stream of random bytes.
 
 @testable import Exercises
+import Harness
 import ServerCore
 import Testing
 

@@ -4,6 +4,7 @@
 // then thousands of random operations checked against a slow but obviously correct model.
 
 @testable import Exercises
+import Harness
 import Testing
 
 @Test(.exercise("04-2"))

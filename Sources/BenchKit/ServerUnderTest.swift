@@ -1,11 +1,11 @@
 // ServerUnderTest: one server executable `Bench compare` measures, and what it can be asked.
 //
 // The servers are found next to the Bench binary (a release build puts every executable of the
-// package in one folder), so `compare` measures however many Parts exist: two today, five when
-// the tutorial is complete. A server that cannot serve many clients at once — the sequential
+// package in one folder), so `compare` measures whichever of them have been built. A server that cannot serve many clients at once — the sequential
 // one — is measured only where that makes sense, and every table and chart says so.
 
 import Foundation
+import Harness
 
 struct ServerUnderTest: Sendable {
     /// Every server of the tutorial, in chapter order.
@@ -51,10 +51,7 @@ struct ServerUnderTest: Sendable {
     }
 
     /// The folder the running Bench executable is in (e.g. `.build/x86_64-unknown-linux-gnu/release`).
-    static var benchFolder: String {
-        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        return (executable as NSString).deletingLastPathComponent
-    }
+    static var benchFolder: String { ServerProcess.buildDirectory }
 
     /// The tutorial's servers present in `folder`, in chapter order.
     static func available(in folder: String) -> [String] {

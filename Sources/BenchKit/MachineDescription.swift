@@ -6,6 +6,7 @@
 
 import Foundation
 import Glibc
+import Harness
 
 struct MachineDescription: Sendable {
     var cpuModel: String

@@ -1,4 +1,4 @@
-// AcceptLoop: what a blocking server does when `accept` itself fails.
+// AcceptFailure: what a blocking server does when `accept` itself fails.
 //
 // Most accept failures are about one connection (the client reset before we got to it) or a
 // passing shortage (out of file descriptors because many clients are connected). Neither is a

@@ -1,8 +1,8 @@
 // MicroBenchmark: one runtime cost measured several times, reported as its median.
 //
 // `spawn`, `handoff` and `threads-memory` each hold a list of these rows — one per way of doing
-// the thing (a pthread today; a green thread when the StateThreads runtime lands is one more
-// row in the same list). A single run of a micro-benchmark on a shared machine is a coin toss;
+// the thing (a pthread, and a green thread of the StateThreads runtime, side by side in the same
+// table). A single run of a micro-benchmark on a shared machine is a coin toss;
 // the median of several runs is robust to the odd run a neighbour disturbed, and min and max
 // show how much the runs disagreed.
 

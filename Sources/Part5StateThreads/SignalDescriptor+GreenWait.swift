@@ -1,26 +1,19 @@
-// SignalDescriptor: SIGINT and SIGTERM as something a green thread can read.
+// SignalDescriptor+GreenWait: SIGINT and SIGTERM as something a green thread can read.
 //
 // State Threads' advice: a scheduler waits for two kinds of events, descriptors and timers, so
-// turn a signal into a descriptor event. Linux does it for us with signalfd: block the signals
-// (so they stay pending instead of interrupting anyone), and read them from a descriptor that
-// becomes readable when one is pending. The green thread that waits for a signal parks on that
-// descriptor in the scheduler's epoll like any client socket does.
+// turn a signal into a descriptor event. Linux does it for us with signalfd (ServerCore's
+// SignalDescriptor, which Part 4 puts in its epoll set): block the signals, so they stay pending
+// instead of interrupting anyone, and read them from a descriptor that becomes readable when one
+// is pending. The green thread that waits for a signal parks on that descriptor in the
+// scheduler's epoll like any client socket does.
 
 import CLinux
 import Glibc
 import ServerCore
 import StateThreads
 
-struct SignalDescriptor {
-    let fd: Int32
-
-    // snippet: signalfd
-    /// Blocks `signals` in the calling thread and opens a descriptor that reads them.
-    init(for signals: [Int32]) throws {
-        var set = blockSignals(signals)
-        fd = try retryingOnInterrupt("signalfd(2)") { signalfd(-1, &set, Int32(SFD_NONBLOCK | SFD_CLOEXEC)) }
-    }
-
+extension SignalDescriptor {
+    // snippet: green-wait
     /// Waits (as a green thread) for the next signal and returns its number. Throws
     /// `GreenThreadError.timedOut` or `.interrupted` like any other green wait.
     func next(timeout: Duration? = nil) throws -> Int32 {
@@ -37,16 +30,9 @@ struct SignalDescriptor {
     }
     // end snippet
 
+    /// Closes the descriptor, telling the scheduler first so its epoll set forgets it.
     func close() {
         Scheduler.forgetDescriptor(fd)
         _ = Glibc.close(fd)
-    }
-
-    static func name(of signal: Int32) -> String {
-        switch signal {
-        case SIGINT: "SIGINT"
-        case SIGTERM: "SIGTERM"
-        default: "signal \(signal)"
-        }
     }
 }

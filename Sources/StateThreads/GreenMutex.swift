@@ -1,4 +1,4 @@
-// Mutex: mutual exclusion between green threads, for critical sections that wait.
+// GreenMutex: mutual exclusion between green threads, for critical sections that wait.
 //
 // Green threads switch only inside calls into the runtime, so code that makes none is already
 // exclusive: most shared state needs no lock at all. A lock is needed when a critical section
@@ -10,7 +10,7 @@
 // The state lives in manually allocated memory: a stable address the scheduler can keep in its
 // queues, and no Swift exclusivity tracking on the class's properties while threads switch.
 
-public final class Mutex {
+public final class GreenMutex {
     struct State {
         var owner: ThreadPointer?
         var waiters = ThreadQueue()
@@ -31,23 +31,23 @@ public final class Mutex {
     // snippet: mutex
     /// Takes the mutex, waiting (in FIFO order) while another green thread holds it.
     public func lock() {
-        let core = Scheduler.requireCore("Mutex.lock")
-        let me = Scheduler.requireThread("Mutex.lock", core)
+        let core = Scheduler.requireCore("GreenMutex.lock")
+        let me = Scheduler.requireThread("GreenMutex.lock", core)
         guard let owner = state.pointee.owner else {
             state.pointee.owner = me
             return
         }
-        if owner == me { Diagnostics.fatal("green thread #\(me.pointee.id) locked a Mutex it already holds") }
+        if owner == me { Diagnostics.fatal("green thread #\(me.pointee.id) locked a GreenMutex it already holds") }
         state.pointee.waiters.append(me)
         _ = Scheduler.block(me, on: .mutex, core)  // unlock() made us the owner before waking us
     }
 
     /// Releases the mutex, handing it to the longest-waiting thread, if any. Never switches.
     public func unlock() {
-        let core = Scheduler.requireCore("Mutex.unlock")
-        let me = Scheduler.requireThread("Mutex.unlock", core)
+        let core = Scheduler.requireCore("GreenMutex.unlock")
+        let me = Scheduler.requireThread("GreenMutex.unlock", core)
         guard state.pointee.owner == me else {
-            Diagnostics.fatal("green thread #\(me.pointee.id) unlocked a Mutex it does not hold")
+            Diagnostics.fatal("green thread #\(me.pointee.id) unlocked a GreenMutex it does not hold")
         }
         if let next = state.pointee.waiters.popFirst() {
             state.pointee.owner = next

@@ -13,6 +13,7 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import Harness
 import ServerCore
 
 struct CompareCommand: ParsableCommand {
@@ -73,7 +74,7 @@ struct CompareCommand: ParsableCommand {
     }
 
     func run() throws {
-        OpenFileLimit.raiseToHardLimit()  // the servers inherit it: 10,000 connections need 10,000 descriptors
+        raiseDescriptorLimitToHardLimit()  // the servers inherit it: 10,000 connections need 10,000 descriptors
         let folder = buildFolder ?? ServerUnderTest.benchFolder
         let lineup = try serversToMeasure(in: folder)
         let machine = MachineDescription.current()
@@ -134,14 +135,7 @@ struct CompareCommand: ParsableCommand {
 
     private func measureLoad(_ server: ServerUnderTest, clients count: Int, logFolder: String) throws -> LoadMeasurement {
         var row = LoadMeasurement(server: server.name, clients: count)
-        if let limit = server.maxClients, count > limit {
-            row.skipped = server.limitNote
-            return row
-        }
-        Log.plain("== \(server.label), \(Units.count(count)) clients")
-        guard let runner = start(server, clients: count, logPath: "\(logFolder)/\(server.name)-\(count)-clients.log") else {
-            row.skipped = "did not start"
-            row.errors = 1
+        guard let runner = start(server, for: count, "clients", log: "\(logFolder)/\(server.name)-\(count)-clients.log", row: &row) else {
             return row
         }
         defer { runner.stop() }
@@ -186,14 +180,7 @@ struct CompareCommand: ParsableCommand {
 
     private func measureIdle(_ server: ServerUnderTest, connections count: Int, logFolder: String) throws -> IdleMeasurement {
         var row = IdleMeasurement(server: server.name, connections: count)
-        if let limit = server.maxClients, count > limit {
-            row.skipped = server.limitNote
-            return row
-        }
-        Log.plain("== \(server.label), \(Units.count(count)) idle connections")
-        guard let runner = start(server, clients: count, logPath: "\(logFolder)/\(server.name)-\(count)-idle.log") else {
-            row.skipped = "did not start"
-            row.errors = 1
+        guard let runner = start(server, for: count, "idle connections", log: "\(logFolder)/\(server.name)-\(count)-idle.log", row: &row) else {
             return row
         }
         defer { runner.stop() }
@@ -219,16 +206,26 @@ struct CompareCommand: ParsableCommand {
 
     // MARK: Plumbing
 
-    /// Starts `server` sized for `count` clients, logging to `logPath`; nil, with the reason
-    /// printed, if it will not start: one server that will not start is that server's failure,
+    /// Starts `server` sized for `count` clients (`what` names them in the heading), logging to
+    /// `logPath`. Returns nil with the reason in `row` if the server takes fewer clients than that,
+    /// or will not start (printed too): one server that will not start is that server's failure,
     /// not the comparison's.
-    private func start(_ server: ServerUnderTest, clients count: Int, logPath: String) -> ServerRunner? {
+    private func start<Row: MeasurementRow>(
+        _ server: ServerUnderTest, for count: Int, _ what: String, log logPath: String, row: inout Row
+    ) -> ServerProcess? {
+        if let limit = server.maxClients, count > limit {
+            row.skipped = server.limitNote
+            return nil
+        }
+        Log.plain("== \(server.label), \(Units.count(count)) \(what)")
         do {
-            return try ServerRunner(
-                name: server.name, executable: server.executable, arguments: server.arguments(forClients: count),
-                logPath: logPath)
+            return try ServerProcess(
+                path: server.executable, name: server.name, arguments: server.arguments(forClients: count),
+                outputPath: logPath)
         } catch {
             Log.plain("   \(error)")
+            row.skipped = "did not start"
+            row.errors = 1
             return nil
         }
     }

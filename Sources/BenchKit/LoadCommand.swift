@@ -6,6 +6,7 @@
 // went wrong, so a script (or `Bench compare`) cannot mistake a broken run for a fast one.
 
 import ArgumentParser
+import Harness
 import ServerCore
 
 struct LoadCommand: ParsableCommand {
@@ -57,7 +58,7 @@ struct LoadCommand: ParsableCommand {
     }
 
     func run() throws {
-        let limit = OpenFileLimit.raiseToHardLimit()
+        let limit = raiseDescriptorLimitToHardLimit()
         if clients + 16 > limit {
             Log.plain("warning: \(clients) clients need more descriptors than the limit of \(limit); expect connect errors")
         }

@@ -6,9 +6,9 @@
 import Glibc
 import ServerCore
 
-enum ProcFile {
+public enum ProcFile {
     /// The whole text of `path` (e.g. `/proc/self/status`).
-    static func read(_ path: String) throws -> String {
+    public static func read(_ path: String) throws -> String {
         let fd = try retryingOnInterrupt("open(2) \(path)") { open(path, O_RDONLY | O_CLOEXEC) }
         defer { close(fd) }
         var contents: [UInt8] = []
@@ -24,7 +24,7 @@ enum ProcFile {
     }
 
     /// The number after `key:` in a `Key:   value unit` file such as /proc/PID/status, or nil.
-    static func field(_ key: String, in text: String) -> Int? {
+    public static func field(_ key: String, in text: String) -> Int? {
         for line in text.split(separator: "\n") where line.hasPrefix(key + ":") {
             let value = line.dropFirst(key.count + 1).split(whereSeparator: { $0 == " " || $0 == "\t" }).first
             return value.flatMap { Int($0) }

@@ -1,40 +1,27 @@
-// Deadline: how the client waits for a server without ever waiting forever.
+// TimedConnect: connecting and waiting for input with a deadline.
 //
-// The servers block on purpose; that is their lesson. The client must not: a server that is busy
-// with other clients, or stuck, should cost it `--timeout` seconds and a clear message, not a
-// hung terminal. So every wait goes through poll(2) with the time left before a deadline, and
-// the connect is made non-blocking for the same reason (a blocking `connect` to a full accept
-// queue can take minutes to give up). ServerCore's `Socket.connect` blocks, so the client brings
-// its own; the reads and writes are ServerCore's.
+// A blocking `connect` to a server whose accept queue is full can take minutes to give up: the
+// kernel drops the handshake and retries it. So the connect is made non-blocking, the socket is
+// polled for writability until the deadline, and the outcome is read from `SO_ERROR`. ServerCore's
+// `Socket.connect` blocks (a server never connects anywhere), so the client simulator and the
+// tests share this one instead.
 
 import Glibc
 import ServerCore
 
-/// A moment on the monotonic clock by which a wait must be over.
-struct Deadline: Sendable {
-    let instant: Double
-
-    init(secondsFromNow seconds: Double) {
-        instant = MonotonicClock.now() + seconds
-    }
-
-    /// The time left as poll(2) wants it: whole milliseconds, rounded up so that a wait never
-    /// ends just before the deadline and spins.
-    var remainingMilliseconds: Int32 {
-        let left = (instant - MonotonicClock.now()) * 1000
-        return left <= 0 ? 0 : Int32(min(left.rounded(.up), Double(Int32.max)))
-    }
-}
-
 extension Socket {
-    /// Connects a new TCP socket to `host:port`, or returns `nil` if `deadline` passes first.
-    static func connect(host: String, port: UInt16, before deadline: Deadline) throws -> Socket? {
-        let address = try SocketAddress(host: host, port: port)
+    /// Connects a new TCP socket to `address`, or returns `nil` if `deadline` passes first.
+    /// `prepare` runs on the socket before the connect starts (buffer sizes, options). The
+    /// socket comes back blocking and close-on-exec.
+    public static func connect(
+        to address: SocketAddress, before deadline: Deadline, prepare: (Socket) throws -> Void = { _ in }
+    ) throws -> Socket? {
         let socket = Socket(fd: try retryingOnInterrupt("socket(2)") {
             Glibc.socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue)
                 | Int32(SOCK_NONBLOCK.rawValue), 0)
         })
         do {
+            try prepare(socket)
             // Non-blocking, connect(2) starts the handshake and returns at once with EINPROGRESS
             // (on loopback it often just succeeds, or is refused, straight away).
             if address.withSockaddr({ Glibc.connect(socket.fd, $0, $1) }) == -1 {
@@ -62,9 +49,14 @@ extension Socket {
         return socket
     }
 
-    /// Waits until a `read` would not block (bytes or end of stream have arrived). Returns
-    /// `false` if `deadline` passes first.
-    func waitForInput(before deadline: Deadline) throws -> Bool {
+    /// Connects a new TCP socket to `host:port`, or returns `nil` if `deadline` passes first.
+    public static func connect(host: String, port: UInt16, before deadline: Deadline) throws -> Socket? {
+        try connect(to: try SocketAddress(host: host, port: port), before: deadline)
+    }
+
+    /// Waits until a `read` would not block (bytes, end of stream or an error have arrived).
+    /// Returns `false` if `deadline` passes first.
+    public func waitForInput(before deadline: Deadline) throws -> Bool {
         try poll(for: Int16(POLLIN), before: deadline)
     }
 

@@ -7,6 +7,7 @@
 // thread's cost. Green operations take tens of nanoseconds, so each run does many of them.
 
 import Glibc
+import Harness
 import ServerCore
 import StateThreads
 
@@ -25,14 +26,14 @@ enum GreenCosts {
         return Double(elapsed) / Double(switches / 2 * 2)
     }
 
-    /// Nanoseconds per handoff of a token between two green threads through a green `Mutex` and
-    /// `Condition` — the same dance as `TokenHandoff` does with pthreads — over `rounds` round
+    /// Nanoseconds per handoff of a token between two green threads through a `GreenMutex` and a
+    /// `GreenCondition` — the same dance as `TokenHandoff` does with pthreads — over `rounds` round
     /// trips (two handoffs each).
     static func handoff(rounds: Int) throws -> Double {
         var elapsed: UInt64 = 0
         try Scheduler.run {
-            let mutex = Mutex()
-            let changed = Condition()
+            let mutex = GreenMutex()
+            let changed = GreenCondition()
             var turn = 0
             let started = MonotonicClock.nanosecondsNow()
             let players = try (0..<2).map { player in

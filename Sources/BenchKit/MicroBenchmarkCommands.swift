@@ -5,6 +5,7 @@
 // operations are a thousand times cheaper, so they are repeated more often per run.
 
 import ArgumentParser
+import Harness  // ChildProcess, for threads-memory
 
 struct SpawnCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

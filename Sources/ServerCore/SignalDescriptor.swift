@@ -5,18 +5,21 @@
 // they are never delivered the usual way, and ask the kernel for a `signalfd` that becomes
 // readable when one is pending. The loop then hears "please stop" the same way it hears "a
 // client sent bytes": as one more readiness event from `epoll_wait`.
+//
+// Part 4's loop puts it in its epoll set and drains it with `receive()`; Part 5's signal watcher
+// parks a green thread on it (Sources/Part5StateThreads/SignalDescriptor+GreenWait.swift). The
+// thread-and-`sigwait` kind of Parts 1-3 is ShutdownSignal.swift.
 
 import CLinux
 import Glibc
-import ServerCore
 
-struct SignalDescriptor {
-    let fd: Int32
+public struct SignalDescriptor: Sendable {
+    public let fd: Int32
 
     // snippet: signalfd
     /// Blocks `signals` for this (single-threaded) process and returns a non-blocking
     /// descriptor that becomes readable when one of them arrives.
-    init(for signals: [Int32]) throws {
+    public init(for signals: [Int32]) throws {
         // Blocked signals stay pending instead of running their default action (terminate);
         // the signalfd is how we collect them.
         var mask = blockSignals(signals)
@@ -27,7 +30,7 @@ struct SignalDescriptor {
     // end snippet
 
     /// Takes the pending signals off the descriptor and returns their numbers.
-    func receive() -> [Int32] {
+    public func receive() -> [Int32] {
         var received: [Int32] = []
         var info = signalfd_siginfo()
         while true {
@@ -39,15 +42,6 @@ struct SignalDescriptor {
             } else {
                 return received  // EAGAIN: nothing more pending
             }
-        }
-    }
-
-    /// `SIGINT`, `SIGTERM` or the number.
-    static func name(of signal: Int32) -> String {
-        switch signal {
-        case SIGINT: "SIGINT"
-        case SIGTERM: "SIGTERM"
-        default: "signal \(signal)"
         }
     }
 }

@@ -1,11 +1,12 @@
-// Condition: lets green threads wait, under a Mutex, until another thread says something changed.
+// GreenCondition: lets green threads wait, under a GreenMutex, until another thread says that
+// something changed.
 //
 // The classic condition variable: `wait` releases the mutex and sleeps in one step (no switch can
 // come between the two, so no signal is lost), and takes the mutex back before returning.
 // `signal` wakes the longest waiter, `broadcast` all of them, in FIFO order. As with pthreads,
 // check the predicate in a loop: another thread may run between the signal and the wake-up.
 
-public final class Condition {
+public final class GreenCondition {
     let waiters: UnsafeMutablePointer<ThreadQueue>
 
     public init() {
@@ -22,9 +23,9 @@ public final class Condition {
     /// Releases `mutex`, waits to be signalled, and takes `mutex` again. With a `timeout`, throws
     /// `GreenThreadError.timedOut` if no signal came in time; throws `.interrupted` if the thread
     /// is interrupted. The mutex is held again whenever this returns or throws.
-    public func wait(_ mutex: Mutex, timeout: Duration? = nil) throws {
-        let core = Scheduler.requireCore("Condition.wait")
-        let me = Scheduler.requireThread("Condition.wait", core)
+    public func wait(_ mutex: GreenMutex, timeout: Duration? = nil) throws {
+        let core = Scheduler.requireCore("GreenCondition.wait")
+        let me = Scheduler.requireThread("GreenCondition.wait", core)
         try Scheduler.takePendingInterrupt(me)
         if let deadline = Scheduler.deadline(after: timeout) {
             me.pointee.deadline = deadline
@@ -43,7 +44,7 @@ public final class Condition {
 
     /// Wakes the thread that has waited longest, if any.
     public func signal() {
-        let core = Scheduler.requireCore("Condition.signal")
+        let core = Scheduler.requireCore("GreenCondition.signal")
         guard let thread = waiters.pointee.popFirst() else { return }
         thread.pointee.blockedOn = .notBlocked  // already out of our queue
         Scheduler.wake(thread, .ready, core)
@@ -51,7 +52,7 @@ public final class Condition {
 
     /// Wakes every waiting thread, in the order they started waiting.
     public func broadcast() {
-        let core = Scheduler.requireCore("Condition.broadcast")
+        let core = Scheduler.requireCore("GreenCondition.broadcast")
         while let thread = waiters.pointee.popFirst() {
             thread.pointee.blockedOn = .notBlocked
             Scheduler.wake(thread, .ready, core)

@@ -1,8 +1,16 @@
 // Measurements: the rows `Bench compare` collects — one per server and load — before it writes
 // them out as tables, CSV files and charts.
 
+/// What every row says about whether its server ran at all.
+protocol MeasurementRow {
+    var server: String { get }
+    /// Set when the server was not run at this load (and why).
+    var skipped: String? { get set }
+    var errors: Int { get set }
+}
+
 /// One server under one closed-loop load.
-struct LoadMeasurement: Sendable {
+struct LoadMeasurement: MeasurementRow, Sendable {
     var server: String
     var clients: Int
     /// Set when the server was not run at this load (and why).
@@ -43,7 +51,7 @@ extension LoadMeasurement {
 }
 
 /// One server holding a number of idle connections.
-struct IdleMeasurement: Sendable {
+struct IdleMeasurement: MeasurementRow, Sendable {
     var server: String
     var connections: Int
     var skipped: String?

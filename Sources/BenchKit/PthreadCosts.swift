@@ -6,6 +6,7 @@
 // closure that captures nothing, so Swift passes it to C as a plain function pointer.
 
 import Glibc
+import Harness
 import ServerCore
 
 enum PthreadCosts {
