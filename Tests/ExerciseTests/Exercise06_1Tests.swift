@@ -74,21 +74,31 @@ private func distance(_ predicted: Double, _ recorded: Double) -> Double {
 }
 
 private func predictsRecordedLatencies() throws {
-    for run in try recordedRuns() {
+    let runs = try recordedRuns()
+    let misses = runs.filter { run in
+        distance(predictedLatency(clients: run.clients, messagesPerSecond: run.messagesPerSecond), run.medianLatency) > tolerance
+    }
+    if let run = misses.first {
         let predicted = predictedLatency(clients: run.clients, messagesPerSecond: run.messagesPerSecond)
-        #expect(distance(predicted, run.medianLatency) <= tolerance, """
-            \(run.server) with \(run.clients) clients completed \(Int(run.messagesPerSecond)) msgs/s with a median \
-            latency of \(run.medianLatency * 1e6) µs; you predicted \(predicted * 1e6) µs
+        Issue.record("""
+            \(misses.count) of \(runs.count) recorded runs are more than 30% off. For one: \(run.server) with \
+            \(run.clients) clients completed \(Int(run.messagesPerSecond)) msgs/s with a median latency of \
+            \(run.medianLatency * 1e6) µs; you predicted \(predicted * 1e6) µs
             """)
     }
 }
 
 private func readsBackTheClientCount() throws {
-    for run in try recordedRuns() {
+    let runs = try recordedRuns()
+    let misses = runs.filter { run in
+        distance(messagesInFlight(messagesPerSecond: run.messagesPerSecond, latency: run.medianLatency), Double(run.clients)) > tolerance
+    }
+    if let run = misses.first {
         let predicted = messagesInFlight(messagesPerSecond: run.messagesPerSecond, latency: run.medianLatency)
-        #expect(distance(predicted, Double(run.clients)) <= tolerance, """
-            \(run.server): \(Int(run.messagesPerSecond)) msgs/s at a median latency of \(run.medianLatency * 1e6) µs; \
-            the run had \(run.clients) clients, you predicted \(predicted)
+        Issue.record("""
+            \(misses.count) of \(runs.count) recorded runs are more than 30% off. For one: \(run.server) completed \
+            \(Int(run.messagesPerSecond)) msgs/s at a median latency of \(run.medianLatency * 1e6) µs with \
+            \(run.clients) clients; you predicted \(predicted)
             """)
     }
 }
