@@ -234,8 +234,9 @@ public enum ExerciseCatalog {
                 `idle == 0`, or two quick jobs end up sharing one idle worker.
                 """,
                 """
-                Shape: lock, defer unlock; refuse if closed; append; `if jobs.count > idle && \
-                workers.count < maximum { try? startWorker() }`; wake one worker; return true.
+                Shape: lock, defer the unlock; refuse if closed; append the job; grow when the \
+                comparison above says so and there is room under the maximum (a worker that fails \
+                to start is not fatal: the job waits for an existing one); wake one worker.
                 """,
             ]),
         Exercise(
@@ -393,8 +394,9 @@ public enum ExerciseCatalog {
                 Anything else: throw SystemCallError("write(2)", code: errno).
                 """,
                 """
-                Do not spin with Scheduler.yield() on EAGAIN: the kernel thread would burn a core \
-                instead of sleeping in epoll_wait, and the test measures that.
+                Do not spin, not even with Scheduler.yield(), on EAGAIN: a runnable green thread \
+                keeps the kernel thread from ever sleeping in epoll_wait, and the test counts \
+                those sleeps.
                 """,
             ]),
         Exercise(

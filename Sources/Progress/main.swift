@@ -8,7 +8,7 @@
 // exercise's test on its own (`swift test --skip-build --filter <test>`), reading the outcome from
 // the exit status and the test's own lines. Running swift from inside `swift run` works: `swift
 // run` holds no lock on the build folder while the tool runs. Everything it says about an exercise
-// (title, file, hint) comes from ExerciseCatalog, the list the tests' skip messages use too. This
+// (title, file, hint steps) comes from ExerciseCatalog, the list the tests' skip messages use too. This
 // is a tool, not server code, so it may use Foundation for processes and text.
 
 import ArgumentParser
@@ -187,15 +187,15 @@ struct HintCommand: ParsableCommand {
         commandName: "hint",
         abstract: "Shows an exercise's hint, one step at a time: the idea first, then the detail.",
         discussion: """
-            Without --step, shows step 1. Each step ends by naming the command for the next one, \
-            so you can stop as soon as you know enough. The last step may show the shape of the \
-            code, never the whole answer.
+            Without --step, shows step 1; --step N shows steps 1 to N. Each output ends with the \
+            command for the next step, so you can stop as soon as you know enough. The last step \
+            may show the shape of the code, never the whole answer.
             """)
 
     @Argument(help: "The exercise, e.g. 04-1.")
     var id: String
 
-    @Option(help: "The step to show (1 is the idea; later steps are more detailed).")
+    @Option(help: "Show steps 1 to this one (1 is the idea; later steps are more detailed).")
     var step: Int = 1
 
     @Flag(help: "Show every step.")
