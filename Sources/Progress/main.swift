@@ -138,7 +138,7 @@ struct Report: ParsableCommand {
                 chapter = exercise.chapter
                 say("\n" + (ExerciseCatalog.chapters[chapter] ?? "Chapter \(chapter)"))
             }
-            let title = exercise.title.padding(toLength: 42, withPad: " ", startingAt: 0)
+            let title = exercise.title.padding(toLength: 44, withPad: " ", startingAt: 0)
             say("  \(status.symbol) \(exercise.id)  \(title) \(status.label)")
         }
         let done = statuses.filter { $0 == .done }.count
@@ -146,10 +146,13 @@ struct Report: ParsableCommand {
     }
 
     /// The rustlings "what to do next": the first exercise that does not compile, else the first
-    /// one not done, with its file and how to get a hint.
+    /// failing attempt, else the first one not done, with its file and how to get a hint.
     func printNextStep(_ statuses: [Status], folder: ExerciseFolder) {
         let uncompiled = statuses.firstIndex { if case .doesNotCompile = $0 { true } else { false } }
-        guard let next = uncompiled ?? statuses.firstIndex(where: { $0 != .done }) else {
+        // An attempt that fails comes before an exercise not yet started: it is what the learner
+        // is working on, and its report says what went wrong.
+        let failing = statuses.firstIndex { if case .failing = $0 { true } else { false } }
+        guard let next = uncompiled ?? failing ?? statuses.firstIndex(where: { $0 != .done }) else {
             say("\nAll done. Compare your code with the reference solutions in exercises/solutions/.")
             return
         }
