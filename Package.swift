@@ -61,8 +61,8 @@ let package = Package(
         // The learner's exercises (or, with EXERCISES=solutions, the reference solutions).
         .target(
             name: "Exercises",
-            // From Chapter 5 on, exercises also use the green-thread runtime.
-            dependencies: ["ServerCore", "StateThreads"],
+            // Chapter 4's exercises use epoll (CLinux); from Chapter 5 on, the green-thread runtime.
+            dependencies: ["ServerCore", "CLinux", "StateThreads"],
             path: exercisesPath,
             exclude: exercisesPath == "exercises" ? ["solutions", "README.md"] : []
         ),

@@ -7,7 +7,7 @@
 // off, however long it stays: the clock restarts with every read.
 //
 // When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter exercise02_3`).
+// `swift run Progress` (or `swift test --filter exercise02_3`). Stuck? `swift run Progress hint 02-3`.
 
 // I AM NOT DONE
 

@@ -11,7 +11,7 @@
 // holds the mutex again whenever it returns or throws.
 //
 // When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter exercise05_2`).
+// `swift run Progress` (or `swift test --filter exercise05_2`). Stuck? `swift run Progress hint 05-2`.
 
 // I AM NOT DONE
 

@@ -1,18 +1,8 @@
-// Exercise 03-1: write BlockingQueue's pop.
+// Exercise 03-1, reference solution: a batch pop for Part 3's BlockingQueue.
 //
-// Part 3's workers take clients from a BlockingQueue: one pthread mutex guards the items, and two
-// condition variables let a thread sleep until the queue changes the way it needs. `push`,
-// `close` and the set-up are written below; `pop` is yours. It must
-//   - wait while the queue is empty (and not closed), without holding the mutex while it sleeps;
-//   - survive a wake-up that finds nothing to take (spurious, or another consumer was faster);
-//   - return the front item, and wake a producer that may be waiting for the place it freed;
-//   - return nil once the queue is closed.
-// Chapter 3 explains `push`, its mirror image. Try before you look at Part3Pool's BlockingQueue.
-//
-// When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter exercise03_1`).
-
-// I AM NOT DONE
+// The wait is `pop`'s (Chapter 3). What changes is the wake-up on the producers' side: a batch
+// frees up to `maxCount` places, and pthread_cond_signal wakes one waiter at most, so the batch
+// pop broadcasts.
 
 import Glibc
 
@@ -59,11 +49,37 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Removes and returns the item at the front, first waiting while the queue is empty.
-    /// Returns `nil` once the queue is closed.
+    /// Returns `nil` once the queue is closed. (Chapter 3's `pop`, given.)
     func pop() -> Element? {
-        // TODO: lock; wait on `notEmpty` while there is nothing to take; take the front item;
-        // signal `notFull`; unlock on every path.
-        return nil
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while items.isEmpty && !closed {
+            pthread_cond_wait(notEmpty, mutex)
+        }
+        if closed { return nil }
+        let item = items.removeFirst()
+        pthread_cond_signal(notFull)  // one free place: wake one waiting producer, if any
+        return item
+    }
+
+    /// Removes and returns up to `maxCount` items from the front, oldest first, first waiting
+    /// while the queue is empty. Returns at least one item, or an empty array once the queue is
+    /// closed.
+    func pop(upTo maxCount: Int) -> [Element] {
+        precondition(maxCount > 0, "a batch holds at least one item")
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        while items.isEmpty && !closed {
+            pthread_cond_wait(notEmpty, mutex)
+        }
+        if closed { return [] }
+        let count = min(maxCount, items.count)
+        let batch = Array(items.prefix(count))
+        items.removeFirst(count)
+        // Up to `count` free places, and signal wakes at most one producer: wake them all, and
+        // those that find the queue full again go back to sleep in push's while loop.
+        pthread_cond_broadcast(notFull)
+        return batch
     }
 
     /// Closes the queue: every waiting thread wakes up and gets its "closed" answer, and so does

@@ -1,8 +1,21 @@
-// Exercise 03-1, reference solution: write BlockingQueue's pop.
+// Exercise 03-1: take a batch from the BlockingQueue.
 //
-// The mirror image of `push`, as in Part3Pool's BlockingQueue: wait on `notEmpty` in a loop that
-// re-checks the condition after every wake-up, take the front item, and signal `notFull` for a
-// producer that may be waiting for the place just freed. A closed queue answers nil at once.
+// Part 3's workers take clients from a BlockingQueue: one pthread mutex guards the items, and two
+// condition variables let a thread sleep until the queue changes the way it needs. Chapter 3
+// walks through `push`, `pop` and `close`; they are given below. Some consumers would rather
+// take several items per lock (a logger writing lines in batches, a worker serving a few quick
+// clients in a row). Write `pop(upTo:)`. It must
+//   - wait while the queue is empty (and not closed), without holding the mutex while it sleeps;
+//   - survive a wake-up that finds nothing to take;
+//   - return up to `maxCount` items from the front, in order, and never wait for more than are
+//     there: one item is a batch;
+//   - wake *every* producer that may be waiting for the places it freed;
+//   - return an empty batch once the queue is closed.
+//
+// When you want your attempt checked, delete the marker line below, then run
+// `swift run Progress` (or `swift test --filter exercise03_1`). Stuck? `swift run Progress hint 03-1`.
+
+// I AM NOT DONE
 
 import Glibc
 
@@ -49,19 +62,27 @@ final class BlockingQueue<Element: Sendable>: @unchecked Sendable {
     }
 
     /// Removes and returns the item at the front, first waiting while the queue is empty.
-    /// Returns `nil` once the queue is closed.
+    /// Returns `nil` once the queue is closed. (Chapter 3's `pop`, given.)
     func pop() -> Element? {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        // A loop, not an `if`: the wait can end with nothing to take (a spurious wake-up, or a
-        // faster consumer took the item), and then it must wait again.
         while items.isEmpty && !closed {
-            pthread_cond_wait(notEmpty, mutex)  // unlocks, sleeps, locks again before returning
+            pthread_cond_wait(notEmpty, mutex)
         }
         if closed { return nil }
         let item = items.removeFirst()
         pthread_cond_signal(notFull)  // one free place: wake one waiting producer, if any
         return item
+    }
+
+    /// Removes and returns up to `maxCount` items from the front, oldest first, first waiting
+    /// while the queue is empty. Returns at least one item, or an empty array once the queue is
+    /// closed.
+    func pop(upTo maxCount: Int) -> [Element] {
+        precondition(maxCount > 0, "a batch holds at least one item")
+        // TODO: lock; wait on `notEmpty` while there is nothing to take; take up to maxCount
+        // items from the front; wake the producers waiting on `notFull`; unlock on every path.
+        return []
     }
 
     /// Closes the queue: every waiting thread wakes up and gets its "closed" answer, and so does
