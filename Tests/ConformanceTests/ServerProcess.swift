@@ -44,7 +44,8 @@ final class ServerProcess: @unchecked Sendable {
     /// The server's stdout and stderr go to this (already unlinked) temporary file rather than a
     /// pipe, so a chatty server never blocks on a pipe nobody is reading.
     private let outputFile: Int32
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Allocated once the process has started, so a start that fails leaks nothing.
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     /// Set once the process has been reaped: the exit code, or 128 + the signal that killed it.
     private var exitStatus: Int32?
 
@@ -70,6 +71,7 @@ final class ServerProcess: @unchecked Sendable {
             Glibc.close(outputFile)
             throw error
         }
+        mutex = .allocate(capacity: 1)
         pthread_mutex_init(mutex, nil)
         do {
             port = try Self.waitForPort(pid: pid, outputFile: outputFile, executable: executable, timeout: startupTimeout)
