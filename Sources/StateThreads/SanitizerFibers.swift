@@ -10,7 +10,8 @@
 // Only in a sanitizer build: `.ci/sanitizers` compiles with `-Xswiftc -DASAN_FIBERS` next to
 // `-sanitize=address`, and `-DTSAN_FIBERS` next to `-sanitize=thread`. Without those defines
 // `switchStacks` does not exist (the scheduler calls `cs_switch` itself), the other functions are
-// empty and inlined away, and `FiberState` is an empty struct that takes no bytes.
+// empty (a release build inlines them away: its objects have no reference to this type), and
+// `FiberState` is an empty struct that takes no bytes.
 //
 // The switch itself goes through C (sanitizer_fibers.c), which tells the sanitizer and switches
 // with no instrumented code in between; that file says why it must.
