@@ -47,6 +47,8 @@ struct SchedulerCore {
     let swapsExclusivity: Bool
     /// Where the idle loop's stack pointer is kept while a green thread runs.
     let idleStackPointer: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// What a sanitizer build tells the sanitizers about the idle loop's stack (SanitizerFibers).
+    var idleFiber = FiberState()
 }
 
 typealias CorePointer = UnsafeMutablePointer<SchedulerCore>
@@ -177,12 +179,17 @@ public enum Scheduler {
         }
         core.pointee.current = next
         let load = next.map { $0.pointee.savedStackPointer! } ?? core.pointee.idleStackPointer.pointee!
+        #if ASAN_FIBERS || TSAN_FIBERS
+        SanitizerFibers.switchStacks(save, load, from: current, to: next, core)  // the sanitizer told first
+        #else
         cs_switch(save, load)
+        #endif
         resumed(current, core)
     }
 
     /// What a context does first whenever it runs again (and a new thread when it starts).
     static func resumed(_ current: ThreadPointer?, _ core: CorePointer) {
+        SanitizerFibers.didSwitch(to: current, core)
         recycleFinishedThread(core)
         if let current, core.pointee.swapsExclusivity {
             swift_task_enterThreadLocalContext(exclusivityBuffer(of: current))
@@ -276,6 +283,7 @@ public enum Scheduler {
     static func recycleFinishedThread(_ core: CorePointer) {
         guard let finished = core.pointee.finishedThread else { return }
         core.pointee.finishedThread = nil
+        SanitizerFibers.recycling(finished)
         core.pointee.stacks.give(finished)
     }
 
