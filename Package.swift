@@ -36,6 +36,9 @@ let package = Package(
         .executableTarget(name: "Part4Epoll", dependencies: ["ServerCore", "CLinux", argumentParser]),
         .executableTarget(name: "Part5StateThreads", dependencies: ["ServerCore", "StateThreads", "CLinux", argumentParser]),
 
+        // Beyond the five (Chapter 7): async/await on an executor of our own (one thread, epoll).
+        .executableTarget(name: "AsyncAwaitServer", dependencies: ["ServerCore", "CLinux", argumentParser]),
+
         // Tools: the client simulator and the exercise progress report.
         .executableTarget(name: "Client", dependencies: ["ServerCore", argumentParser]),
         .executableTarget(name: "Progress", dependencies: ["ExerciseCatalog", argumentParser]),
