@@ -67,7 +67,8 @@ let package = Package(
         .testTarget(
             name: "ConformanceTests",
             // Depending on the executables makes `swift test` build them before the suite runs.
-            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads"]
+            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads",
+                           "AsyncAwaitServer"]
         ),
         .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
         // Part 3's queue and pool, white-box: `@testable import Part3Pool`.

@@ -11,15 +11,16 @@ import Glibc
 import ServerCore
 import Testing
 
-@Suite("Behaviour: Part 5's green threads")
+@Suite("Behaviour: Part 5's green threads, and Chapter 7's servers")
 struct GreenServerTests {
-    static let server = "Part5StateThreads"
+    /// Part 5, and Chapter 7's servers, which promise the same.
+    static let servers = ["Part5StateThreads", "AsyncAwaitServer"]
 
-    @Test("serves 1,000 clients connected at once, each through the whole seed vector")
-    func thousandClientsAtOnce() throws {
+    @Test("serves 1,000 clients connected at once, each through the whole seed vector", arguments: servers)
+    func thousandClientsAtOnce(server name: String) throws {
         let clientCount = 1000
         try raiseDescriptorLimit(to: 2 * clientCount + 200)
-        let server = try ServerProcess(Self.server)
+        let server = try ServerProcess(name)
         defer { server.kill() }
         var clients: [TestClient] = []
         clients.reserveCapacity(clientCount)
@@ -46,9 +47,9 @@ struct GreenServerTests {
         #expect(server.output.contains(summary), "output tail:\n\(server.output.suffix(2000))")
     }
 
-    @Test("a client that sends 10 MB without reading leaves the server's memory bounded and others served")
-    func slowReaderCostsBoundedMemory() throws {
-        let server = try ServerProcess(Self.server)
+    @Test("a client that sends 10 MB without reading leaves the server's memory bounded and others served", arguments: servers)
+    func slowReaderCostsBoundedMemory(server name: String) throws {
+        let server = try ServerProcess(name)
         defer { server.kill() }
         let warmUp = try TestClient.connectAndGreet(port: server.port)
         try warmUp.send("^" + String(repeating: "a", count: 64 * 1024) + "$")
@@ -76,10 +77,10 @@ struct GreenServerTests {
         #expect(server.isRunning)
     }
 
-    @Test("survives running out of descriptors, without spinning, and serves again once the flood leaves")
-    func survivesDescriptorExhaustion() throws {
+    @Test("survives running out of descriptors, without spinning, and serves again once the flood leaves", arguments: servers)
+    func survivesDescriptorExhaustion(server name: String) throws {
         // 64 descriptors: stdin, stdout, stderr, the listener, epoll and the signalfd leave ~58.
-        let server = try ServerProcess(Self.server, launcher: ["/usr/bin/prlimit", "--nofile=64", "--"])
+        let server = try ServerProcess(name, launcher: ["/usr/bin/prlimit", "--nofile=64", "--"])
         defer { server.kill() }
         var flood: [TestClient] = []
         defer { flood.forEach { $0.close() } }
@@ -103,9 +104,9 @@ struct GreenServerTests {
         #expect(server.isRunning)
     }
 
-    @Test("--idle-timeout 1 closes an idle client and keeps an active one")
-    func idleTimeoutClosesOnlyIdleClients() throws {
-        let server = try ServerProcess(Self.server, arguments: ["--idle-timeout", "1"])
+    @Test("--idle-timeout 1 closes an idle client and keeps an active one", arguments: servers)
+    func idleTimeoutClosesOnlyIdleClients(server name: String) throws {
+        let server = try ServerProcess(name, arguments: ["--idle-timeout", "1"])
         defer { server.kill() }
         let idle = try TestClient.connectAndGreet(port: server.port)
         defer { idle.close() }
@@ -124,9 +125,9 @@ struct GreenServerTests {
         try active.runSeedVector()
     }
 
-    @Test("on SIGTERM stops accepting, lets a connected client finish, then exits 0 with the summary")
-    func gracefulShutdown() throws {
-        let server = try ServerProcess(Self.server)
+    @Test("on SIGTERM stops accepting, lets a connected client finish, then exits 0 with the summary", arguments: servers)
+    func gracefulShutdown(server name: String) throws {
+        let server = try ServerProcess(name)
         defer { server.kill() }
         let client = try TestClient.connectAndGreet(port: server.port)
         defer { client.close() }  // a no-op after the close below: TestClient closes once
@@ -145,9 +146,9 @@ struct GreenServerTests {
                 "output:\n\(server.output)")
     }
 
-    @Test("the drain timeout ends a client that stays, and a second signal ends the drain at once")
-    func drainTimeoutAndSecondSignal() throws {
-        let server = try ServerProcess(Self.server, arguments: ["--drain-timeout", "1"])
+    @Test("the drain timeout ends a client that stays, and a second signal ends the drain at once", arguments: servers)
+    func drainTimeoutAndSecondSignal(server name: String) throws {
+        let server = try ServerProcess(name, arguments: ["--drain-timeout", "1"])
         defer { server.kill() }
         let stays = try TestClient.connectAndGreet(port: server.port)
         defer { stays.close() }
@@ -157,7 +158,7 @@ struct GreenServerTests {
         #expect(server.waitForExit(timeout: 10) == 0, "output:\n\(server.output)")
         #expect(server.output.contains("disconnected (0 bytes in, 1 bytes out, closed at shutdown)"), "output:\n\(server.output)")
 
-        let second = try ServerProcess(Self.server, arguments: ["--drain-timeout", "60"])
+        let second = try ServerProcess(name, arguments: ["--drain-timeout", "60"])
         defer { second.kill() }
         let client = try TestClient.connectAndGreet(port: second.port)
         defer { client.close() }
