@@ -66,6 +66,7 @@ public enum ExerciseCatalog {
         3: "Chapter 3: a pool of threads",
         4: "Chapter 4: one thread for everyone, an epoll event loop",
         5: "Chapter 5: green threads",
+        7: "Chapter 7: async/await on an executor of our own, and SwiftNIO",
     ]
 
     /// Every exercise, in the order a learner should do them.
@@ -202,6 +203,26 @@ public enum ExerciseCatalog {
                 "127.0.0.1", port:, timeout:), read until you have the 1-byte greeting, then for \
                 each chunk write it and read until you have reply.utf8.count bytes; compare; close. \
                 Use try? so one failed client cannot end the others.
+                """),
+        Exercise(
+            id: "07-1", name: "ReadExactly",
+            title: "A read that suspends the task, not the thread",
+            hint: """
+                Keep a [UInt8] of `count` bytes and a `filled` index. Loop while filled < count: \
+                Glibc.read(fd, base + filled, count - filled). Positive: add it to filled. Zero: the \
+                peer closed, throw EndOfStream(received: the first `filled` bytes). -1: EINTR, go \
+                round; EAGAIN or EWOULDBLOCK, `try await waiter.waitUntilReadable(fd)` and go round; \
+                anything else, throw SystemCallError("read(2)", code: errno).
+                """),
+        Exercise(
+            id: "07-2", name: "JobQueue",
+            title: "An executor is a queue of jobs",
+            hint: """
+                enqueue: let job = UnownedJob(job), then append it with the mutex locked. runAll: \
+                loop; with the mutex locked take queue.removeFirst() if there is one, unlock, and if \
+                you got a job call job.runSynchronously(on: asUnownedTaskExecutor()) and count it; \
+                stop when the queue is empty. Running a job can enqueue another (a yield does), so \
+                check the queue again each time round, and never run a job with the mutex held.
                 """),
     ]
 

