@@ -1,4 +1,5 @@
-// GreenServerTests: Part 5 keeps the promises Part 4's event loop keeps.
+// GreenServerTests: Part 5 keeps the promises Part 4's event loop keeps, and so do Chapter 7's
+// AsyncAwaitServer and SwiftNIOServer (each test runs once per server in `servers`).
 //
 // Part 5 reads like Part 2 (a thread per client) but must cost what Part 4 costs, so it faces
 // Part 4's behaviour tests: a thousand clients at once; a client that sends without reading
