@@ -15,6 +15,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        // Only SwiftNIOServer uses it: `swift build --product Part2Threaded` never compiles NIO.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         // The protocol (pure), a thin socket layer over Glibc, shared server options and logging,
@@ -40,6 +42,17 @@ let package = Package(
         // What the tests, Bench and the client share: starting a server and reading its port,
         // /proc probes, descriptor limits, a timed connect, the seed conversation, SplitMix64.
         .target(name: "Harness", dependencies: ["ServerCore"]),
+        // Beyond the five (Chapter 7): async/await on an executor of our own (one thread, epoll).
+        .executableTarget(name: "AsyncAwaitServer", dependencies: ["ServerCore", "CLinux", argumentParser]),
+        // The same protocol on SwiftNIO, as a NIO user writes it: the baseline readers use daily.
+        .executableTarget(
+            name: "SwiftNIOServer",
+            dependencies: [
+                "ServerCore", argumentParser,
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
 
         // Tools: the client simulator and the exercise progress report.
         .executableTarget(name: "Client", dependencies: ["ServerCore", "Harness", argumentParser]),
@@ -71,7 +84,8 @@ let package = Package(
         .testTarget(
             name: "ConformanceTests",
             // Depending on the executables makes `swift test` build them before the suite runs.
-            dependencies: ["ServerCore", "Harness", "Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads"]
+            dependencies: ["ServerCore", "Harness", "Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads",
+                           "AsyncAwaitServer", "SwiftNIOServer"]
         ),
         .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
         // Part 3's queue and pool, white-box: `@testable import Part3Pool`.

@@ -21,7 +21,7 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Run every server under the same loads, side by side; write CSV files and SVG charts.")
 
-    @Option(help: "Comma-separated server executables to measure. Default: those of Part1Sequential … Part5StateThreads present next to Bench.")
+    @Option(help: "Comma-separated server executables to measure. Default: those of Part1Sequential … Part5StateThreads, AsyncAwaitServer and SwiftNIOServer present next to Bench.")
     var servers: String?
 
     @Option(help: "Folder holding the server executables. Default: the folder of this Bench executable.")

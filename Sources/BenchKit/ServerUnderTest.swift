@@ -8,8 +8,11 @@ import Foundation
 import Harness
 
 struct ServerUnderTest: Sendable {
-    /// Every server of the tutorial, in chapter order.
-    static let tutorialServers = ["Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads"]
+    /// Every server of the tutorial, in chapter order: the five Parts, then Chapter 7's two.
+    static let tutorialServers = [
+        "Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads",
+        "AsyncAwaitServer", "SwiftNIOServer",
+    ]
 
     /// Servers that cannot take any number of concurrent clients: the most they can, and why.
     static let clientLimits: [String: (clients: Int, note: String)] = [

@@ -76,6 +76,7 @@ public enum ExerciseCatalog {
         4: "Chapter 4: one thread for everyone, an epoll event loop",
         5: "Chapter 5: green threads",
         6: "Chapter 6: measuring",
+        7: "Chapter 7: async/await on an executor of our own, and SwiftNIO",
     ]
 
     /// Every exercise, in the order a learner should do them.
@@ -416,6 +417,42 @@ public enum ExerciseCatalog {
                 A client that thinks between messages is "in the system" only part of the time: \
                 each client's cycle is its wait for the reply plus its think time, and all N \
                 clients together complete N cycles per cycle length.
+                """,
+            ]),
+        Exercise(
+            id: "07-1", name: "ReadExactly",
+            title: "A read that suspends the task, not the thread",
+            hints: [
+                """
+                An async read looks like a blocking one to its caller, but only the task waits: \
+                try read(2) on the non-blocking descriptor, and when the kernel says "not now", \
+                suspend the task until the executor's epoll reports the descriptor readable, then \
+                try again. The kernel thread goes on running other tasks meanwhile.
+                """,
+                """
+                A read may return fewer bytes than you asked for: keep a count of what has arrived \
+                and loop until you have them all. Zero means the peer closed (throw EndOfStream \
+                with what did arrive); -1 with EINTR means try again; with EAGAIN or EWOULDBLOCK, \
+                await the waiter's waitUntilReadable(fd); anything else is a SystemCallError.
+                """,
+            ]),
+        Exercise(
+            id: "07-2", name: "JobQueue",
+            title: "An executor is a queue of jobs",
+            hints: [
+                """
+                A task executor does not run tasks, it runs jobs: each piece of a task between \
+                two suspension points arrives through enqueue. Keep them in a first-in first-out \
+                queue, and run them one at a time on the executor's thread.
+                """,
+                """
+                enqueue may be called from any thread: guard the queue with the mutex, and keep \
+                the job as an UnownedJob. To run one, take it out with the mutex held, then run it \
+                with the mutex released: running a job can enqueue another (a yield does).
+                """,
+                """
+                The shape of runAll: a loop that takes the next job (or stops when there is none) \
+                and calls job.runSynchronously(on: asUnownedTaskExecutor()), counting each one.
                 """,
             ]),
     ]

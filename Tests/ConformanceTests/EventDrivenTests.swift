@@ -97,7 +97,7 @@ struct EventDrivenTests {
     }
 
     @Test("survives running out of descriptors, without spinning, and serves again once the flood leaves",
-          arguments: Servers.eventDriven)
+          arguments: Servers.waitForDescriptors)
     func survivesDescriptorExhaustion(server name: String) throws {
         // Started under a limit of 64 descriptors: about 58 clients fit beside stdin, stdout,
         // stderr, the listener, epoll and the signalfd.
