@@ -4,7 +4,8 @@
 // it leaves, and only then accepts the next; everyone else waits in the kernel's accept queue.
 // Chapter 1 walks through this file and measures what the waiting costs. On SIGINT/SIGTERM the
 // client being served may finish (up to --drain-timeout); clients still waiting in the backlog
-// are never accepted (Chapter 3 explains the shutdown, BlockingServerLifecycle in ServerCore).
+// are never accepted (the interlude after Chapter 3 explains the shutdown, BlockingServerLifecycle
+// in ServerCore).
 
 import ArgumentParser
 import ServerCore

@@ -5,7 +5,8 @@
 // cap is reached the main thread stops accepting, so the next clients wait in the kernel's
 // accept queue instead of being refused. Chapter 2 walks through this file. On SIGINT/SIGTERM it
 // stops accepting and waits for every client thread (up to --drain-timeout, then their sockets
-// are shut down) before printing its summary (Chapter 3 explains the shutdown).
+// are shut down) before printing its summary (the interlude after Chapter 3,
+// Chapters/03b-shutdown.md, explains the shutdown).
 
 import ArgumentParser
 import ServerCore

@@ -3,9 +3,9 @@
 // Before the loop: block SIGINT and SIGTERM (first, before any thread exists: ShutdownSignal),
 // open the listening socket and announce it, open the books every server keeps (LiveClients,
 // ServerStats), and start the thread that turns a signal into a graceful shutdown. After the
-// loop: wait for the drain, close the listener and print the summary line, last. Chapter 3
-// explains all of it; Chapters 1 and 2 only need to know that `isShuttingDown` is why their
-// accept loops end. Each Part's main.swift opens with its loop and hands it one of these.
+// loop: wait for the drain, close the listener and print the summary line, last. The interlude
+// after Chapter 3 (Chapters/03b-shutdown.md) explains all of it; Chapters 1 and 2 only need to
+// know that `isShuttingDown` is why their accept loops end. Each Part's main.swift opens with its loop and hands it one of these.
 
 public final class BlockingServerLifecycle: Sendable {
     /// The listening socket, announced with `listening on HOST:PORT`.

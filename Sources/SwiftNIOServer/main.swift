@@ -5,7 +5,7 @@
 // ChannelPipeline is the list of handlers the loop calls with each event; ProtocolHandler.swift
 // is the one handler that owns the protocol machine. This file is the plumbing around them: the
 // options every server shares, the listening socket (ServerCore's, handed to NIO), and the
-// graceful shutdown, driven from this main thread with sigwait as Parts 2 and 3 do.
+// graceful shutdown, driven from this main thread with sigwait as Parts 1 to 3 do.
 
 import ArgumentParser
 import Glibc
