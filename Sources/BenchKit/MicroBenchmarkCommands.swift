@@ -72,7 +72,7 @@ struct HandoffCommand: ParsableCommand {
             MicroBenchmark(label: "green threads, yield (\(Units.count(2 * greenRounds))/run)", format: { Units.duration(nanoseconds: $0) }, unit: "ns") {
                 try GreenCosts.yieldSwitch(switches: 2 * greenRounds)
             },
-            MicroBenchmark(label: "green threads, Mutex + Condition (\(Units.count(2 * greenRounds))/run)", format: { Units.duration(nanoseconds: $0) }, unit: "ns") {
+            MicroBenchmark(label: "green threads, GreenMutex + GreenCondition (\(Units.count(2 * greenRounds))/run)", format: { Units.duration(nanoseconds: $0) }, unit: "ns") {
                 try GreenCosts.handoff(rounds: greenRounds)
             },
         ]

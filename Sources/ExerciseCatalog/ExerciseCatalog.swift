@@ -346,7 +346,7 @@ public enum ExerciseCatalog {
             hints: [
                 """
                 A semaphore is a count and a condition: wait while the count is zero, take one; \
-                give one back and wake a waiter. The green Mutex and Condition work like their \
+                give one back and wake a waiter. GreenMutex and GreenCondition work like their \
                 pthread cousins, on green threads.
                 """,
                 """

@@ -18,7 +18,7 @@ import Harness
 import ServerCore
 import Testing
 
-@Suite("Behaviour: event-driven servers (Part 4's event loop, Part 5's green threads)")
+@Suite("Behaviour: event-driven servers (Part 4, Part 5, and Chapter 7's two)")
 struct EventDrivenTests {
     @Test("serves 1,000 clients connected at once, each through the whole seed vector", arguments: Servers.eventDriven)
     func thousandClientsAtOnce(server name: String) throws {
