@@ -13,9 +13,9 @@
 //
 // Seeds: `fixedSeeds` run in every `swift test`. `FUZZ_SEED=0x…` runs that seed instead (a failure
 // prints the line to use); `FUZZ_SECONDS=N` runs random seeds for N seconds per server, or, with
-// `FUZZ_SEED`, that seed again and again. A replay repeats every client's script, splits and
-// pauses; how the clients interleave in the server is up to the scheduler, so a failure that
-// depends on it may take a few replays.
+// `FUZZ_SEED`, that seed again and again; `FUZZ_SERVER=Part4Epoll` fuzzes that server only. A
+// replay repeats every client's script, splits and pauses; how the clients interleave in the
+// server is up to the scheduler, so a failure that depends on it may take a few replays.
 //
 // Nothing waits unbounded: every socket call is non-blocking and every wait is a `poll` of 100 ms
 // at a time, which gives up when no client of the run has moved a byte for `stallTimeout`
@@ -29,7 +29,7 @@ import Testing
 @Suite("Many-client fuzz: every client's bytes stay its own")
 struct ManyClientFuzzTests {
     /// The seeds every `swift test` runs, on every server.
-    static let fixedSeeds: [UInt64] = [0x5EED_0001, 0x1551_E010, 0xC0FF_EE42]
+    static let fixedSeeds: [UInt64] = [0x5EED_0001, 0x0010_0010, 0xC0FF_EE42]
 
     /// No client of a run moved a byte for this long: something is stuck.
     static let stallTimeout = 20.0
@@ -38,6 +38,12 @@ struct ManyClientFuzzTests {
 
     @Test("8-10 clients at once, random scripts; every reply byte equals the reference model's", arguments: ConformanceTests.servers)
     func manyClientsAtOnce(server name: String) throws {
+        if let only = FuzzSeeds.environment("FUZZ_SERVER") {
+            guard ConformanceTests.servers.contains(only) else {
+                throw HarnessError("FUZZ_SERVER=\(only) is none of \(ConformanceTests.servers)")
+            }
+            if only != name { try Test.cancel("FUZZ_SERVER=\(only): fuzzing that server only") }
+        }
         var seeds = try FuzzSeeds.fromEnvironment()
         var runs = 0
         var bytes = 0
@@ -47,7 +53,7 @@ struct ManyClientFuzzTests {
             do {
                 failure = try Self.run(script, on: name)
             } catch {
-                throw HarnessError("\(name), fuzz seed \(hex(seed)): \(error)\n\(replayHint(seed))")
+                throw HarnessError("\(name), fuzz seed \(hex(seed)): \(error)\n\(replayHint(seed, name))")
             }
             if let failure {
                 Issue.record(Comment(rawValue: failure))
@@ -133,15 +139,15 @@ struct FuzzSeeds {
         return repeated ?? UInt64.random(in: 0...UInt64.max)
     }
 
-    private static func environment(_ name: String) -> String? {
+    static func environment(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }
     }
 }
 
 private func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 
-private func replayHint(_ seed: UInt64) -> String {
-    "replay: FUZZ_SEED=\(hex(seed)) swift test --filter ManyClientFuzzTests (add FUZZ_SECONDS=30 to repeat it for 30 s)"
+private func replayHint(_ seed: UInt64, _ server: String) -> String {
+    "replay: FUZZ_SEED=\(hex(seed)) FUZZ_SERVER=\(server) swift test --filter ManyClientFuzzTests (add FUZZ_SECONDS=30 to repeat it for 30 s)"
 }
 
 // MARK: - One run
@@ -221,7 +227,7 @@ final class FuzzRun: Sendable {
     func report() -> String? {
         let failures = failures.withLock { $0 }
         guard let first = failures.first else { return nil }
-        var report = "fuzz failure on \(server), seed \(hex(seed)), \(first)\n\(replayHint(seed))"
+        var report = "fuzz failure on \(server), seed \(hex(seed)), \(first)\n\(replayHint(seed, server))"
         if failures.count > 1 {
             report += "\nafter it, \(failures.count - 1) more: "
                 + failures.dropFirst().prefix(4).map { String($0.prefix { $0 != "\n" }) }.joined(separator: "; ")
