@@ -168,12 +168,13 @@ struct ReaderSchedule {
         generator.next() % 10 == 0 ? Int.random(in: 1...64, using: &generator) : Int.random(in: 1024...65_536, using: &generator)
     }
 
-    /// Microseconds to pause after a read: mostly none, sometimes up to 10 ms, rarely 50-200 ms
-    /// (long enough for the writer to fill every buffer between it and the server).
+    /// Microseconds to pause after a read: mostly none, one time in ten up to 10 ms, three in a
+    /// hundred 50-200 ms (long enough for the writer to fill every buffer between it and the
+    /// server). A client reads its replies in a few dozen reads, so most readers dawdle once or so.
     mutating func nextPause() -> UInt32 {
-        switch generator.next() % 1000 {
-        case 0..<25: UInt32.random(in: 1000...10_000, using: &generator)
-        case 25..<28: UInt32.random(in: 50_000...200_000, using: &generator)
+        switch generator.next() % 100 {
+        case 0..<10: UInt32.random(in: 1000...10_000, using: &generator)
+        case 10..<13: UInt32.random(in: 50_000...200_000, using: &generator)
         default: 0
         }
     }
