@@ -6,6 +6,8 @@
 // the reader's reads are and where it dawdles. Replaying a seed replays all of that; only the
 // interleaving with the other clients and the server is left to the machine.
 
+import Synchronization
+
 /// One run of the fuzz test: how many clients, and the script of each.
 struct FuzzRunScript {
     let seed: UInt64
@@ -28,6 +30,19 @@ struct FuzzRunScript {
     }
 
     var totalBytes: Int { clients.reduce(0) { $0 + $1.bytes.count } }
+
+    /// The script for `seed`, made once and then shared by every server's run of it: making a
+    /// run's 4 MB and their replies takes about a second in this unoptimised test build.
+    static func shared(seed: UInt64) -> FuzzRunScript {
+        made.withLock { made in
+            if let script = made[seed] { return script }
+            let script = FuzzRunScript(seed: seed)
+            made[seed] = script
+            return script
+        }
+    }
+
+    private static let made = Mutex<[UInt64: FuzzRunScript]>([:])
 }
 
 /// One client's part in a run.
@@ -35,6 +50,8 @@ struct FuzzClientScript: Sendable {
     let index: Int
     /// Everything the client sends, in order, before it closes its side.
     let bytes: [UInt8]
+    /// Every byte the server must send back, greeting first, as `ReferenceModel` says.
+    let expected: [UInt8]
     /// Whether the writer waits for the greeting before its first send (otherwise it starts at
     /// once, and its first bytes may wait in the kernel until the server accepts it).
     let waitsForGreeting: Bool
@@ -49,6 +66,7 @@ struct FuzzClientScript: Sendable {
         writerSeed = generator.next()
         readerSeed = generator.next()
         bytes = Self.makeBytes(volume: volume, letter: UInt8(ascii: "a") + UInt8(index % 26), using: &generator)
+        expected = ReferenceModel.expectedReplies(to: bytes)
     }
 
     private static let start = UInt8(ascii: "^")
@@ -68,41 +86,35 @@ struct FuzzClientScript: Sendable {
                 bytes.append(end)
                 let length = pickLength(small: 1...4096, large: 4096...262_144, using: &generator)
                 switch generator.next() % 3 {
-                case 0: bytes += (0..<length).map { _ in nonStart(UInt8.random(in: 0...0xFF, using: &generator)) }
-                case 1: bytes += repeatElement(nonStart(UInt8.random(in: 0...0xFF, using: &generator)), count: length)
-                default: bytes += (0..<length).map { _ in UInt8.random(in: UInt8(ascii: "a")...UInt8(ascii: "z"), using: &generator) }
+                case 0: bytes += randomBytes(length, avoiding: start, using: &generator)
+                case 1: bytes += repeatElement(nonStart(UInt8(truncatingIfNeeded: generator.next())), count: length)
+                default: bytes += randomBytes(length, using: &generator).map { UInt8(ascii: "a") + $0 % 26 }
                 }
             case 22..<44:
                 // A burst of short messages, sometimes thousands of them.
                 let count = generator.next() % 4 == 0 ? Int.random(in: 50...2000, using: &generator) : Int.random(in: 1...50, using: &generator)
                 for _ in 0..<count {
                     bytes.append(start)
-                    for _ in 0..<Int.random(in: 0...62, using: &generator) {
-                        bytes.append(nonEnd(UInt8.random(in: 0...0xFF, using: &generator)))
-                    }
+                    bytes += randomBytes(Int(generator.next() % 63), avoiding: end, using: &generator)
                     bytes.append(end)
                 }
             case 44..<56:
                 // A run of `^` and `$` only, mostly one or mostly the other or an even mix.
-                let percentStarts = [20, 50, 80][Int(generator.next() % 3)]
-                for _ in 0..<Int.random(in: 1...512, using: &generator) {
-                    bytes.append(Int(generator.next() % 100) < percentStarts ? start : end)
-                }
+                let startsIn256 = [51, 128, 205][Int(generator.next() % 3)]
+                bytes += randomBytes(Int.random(in: 1...512, using: &generator), using: &generator).map { Int($0) < startsIn256 ? start : end }
             case 56..<70:
                 // Raw random bytes, any value.
-                bytes += (0..<Int.random(in: 1...8192, using: &generator)).map { _ in UInt8.random(in: 0...0xFF, using: &generator) }
+                bytes += randomBytes(Int.random(in: 1...8192, using: &generator), using: &generator)
             case 70..<82:
                 // One long message (its `^`s answered with `_`), usually closed, sometimes left open.
                 bytes.append(start)
                 let length = pickLength(small: 1...4096, large: 4096...262_144, using: &generator)
-                bytes += (0..<length).map { _ in nonEnd(UInt8.random(in: 0...0xFF, using: &generator)) }
+                bytes += randomBytes(length, avoiding: end, using: &generator)
                 if generator.next() % 5 != 0 { bytes.append(end) }
             case 82..<92:
                 // A dense mix of the bytes the rules single out.
                 let alphabet: [UInt8] = [start, end, 0xFF, 0x00, UInt8(ascii: "_"), letter, UInt8(ascii: "z")]
-                for _ in 0..<Int.random(in: 1...4096, using: &generator) {
-                    bytes.append(alphabet[Int(generator.next() % UInt64(alphabet.count))])
-                }
+                bytes += randomBytes(Int.random(in: 1...4096, using: &generator), using: &generator).map { alphabet[Int($0) % alphabet.count] }
             default:
                 // The reproduction in small: this client's own letter outside any message,
                 // then messages of its own capital letter, so a byte from another client stands out.
@@ -125,7 +137,30 @@ struct FuzzClientScript: Sendable {
     }
 
     private static func nonStart(_ byte: UInt8) -> UInt8 { byte == start ? start + 1 : byte }
-    private static func nonEnd(_ byte: UInt8) -> UInt8 { byte == end ? end + 1 : byte }
+
+    /// `count` random bytes, eight from each draw (this runs unoptimised, and byte by byte
+    /// `UInt8.random` took seconds for a run's 4 MB).
+    private static func randomBytes(_ count: Int, using generator: inout SeededGenerator) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
+            var index = 0
+            while index < count {
+                var word = generator.next()
+                for _ in 0..<min(8, count - index) {
+                    buffer[index] = UInt8(truncatingIfNeeded: word)
+                    word >>= 8
+                    index += 1
+                }
+            }
+            initialized = count
+        }
+    }
+
+    /// Random bytes without `avoided` (each one drawn becomes the next byte value up).
+    private static func randomBytes(_ count: Int, avoiding avoided: UInt8, using generator: inout SeededGenerator) -> [UInt8] {
+        var bytes = randomBytes(count, using: &generator)
+        for index in bytes.indices where bytes[index] == avoided { bytes[index] = avoided + 1 }
+        return bytes
+    }
 }
 
 /// How the writer cuts its bytes into sends and where it pauses.
