@@ -22,7 +22,7 @@ struct FuzzSelfTests {
             try ManyClientFuzzTests.drive(FuzzRunScript.shared(seed: seed), port: port, server: "CrossTalkServer")
         }
         let text = try #require(report, "the fuzz test passed a server that reads every client into one buffer")
-        #expect(text.contains("CrossTalkServer, seed \(hex(seed)), client "), "\(text)")
+        #expect(text.contains("CrossTalkServer, seed \(describeSeed(seed)), client "), "\(text)")
         #expect(text.contains(" differs: ") || text.contains("one too many") || text.contains("closed the connection after"),
                 "the report should name a wrong, extra or missing reply byte: \(text)")
         #expect(!text.contains("stuck"), "\(text)")

@@ -53,7 +53,7 @@ struct ManyClientFuzzTests {
             do {
                 failure = try Self.run(script, on: name)
             } catch {
-                throw HarnessError("\(name), fuzz seed \(hex(seed)): \(error)\n\(replayHint(seed, name))")
+                throw HarnessError("\(name), fuzz seed \(describeSeed(seed)): \(error)\n\(replayHint(seed, name))")
             }
             if let failure {
                 Issue.record(Comment(rawValue: failure))
@@ -155,10 +155,10 @@ struct FuzzSeeds {
 }
 
 /// `0x5eed0001`: how seeds are printed and how `FUZZ_SEED` takes them.
-func hex(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
+func describeSeed(_ value: UInt64) -> String { "0x" + String(value, radix: 16) }
 
 private func replayHint(_ seed: UInt64, _ server: String) -> String {
-    "replay: FUZZ_SEED=\(hex(seed)) FUZZ_SERVER=\(server) swift test --filter ManyClientFuzzTests (add FUZZ_SECONDS=30 to repeat it for 30 s)"
+    "replay: FUZZ_SEED=\(describeSeed(seed)) FUZZ_SERVER=\(server) swift test --filter ManyClientFuzzTests (add FUZZ_SECONDS=30 to repeat it for 30 s)"
 }
 
 // MARK: - One run
@@ -238,7 +238,7 @@ final class FuzzRun: Sendable {
     func report() -> String? {
         let failures = failures.withLock { $0 }
         guard let first = failures.first else { return nil }
-        var report = "fuzz failure on \(server), seed \(hex(seed)), \(first)\n\(replayHint(seed, server))"
+        var report = "fuzz failure on \(server), seed \(describeSeed(seed)), \(first)\n\(replayHint(seed, server))"
         if failures.count > 1 {
             report += "\nafter it, \(failures.count - 1) more: "
                 + failures.dropFirst().prefix(4).map { String($0.prefix { $0 != "\n" }) }.joined(separator: "; ")
