@@ -15,10 +15,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
+        // Only SwiftNIOServer uses it: `swift build --product Part2Threaded` never compiles NIO.
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
-        // The protocol (pure), a thin socket layer over Glibc, shared server options and logging.
-        .target(name: "ServerCore", dependencies: [argumentParser]),
+        // The protocol (pure), a thin socket layer over Glibc, shared server options and logging,
+        // and the contracts every server keeps (signals, shutdown lines, why a session ended).
+        .target(name: "ServerCore", dependencies: ["CLinux", argumentParser]),  // CLinux: signalfd
         // Linux headers the Glibc module leaves out (epoll, signalfd, accept4): a module map, no code.
         .systemLibrary(name: "CLinux", path: "Sources/CLinux"),
 
@@ -27,7 +30,7 @@ let package = Package(
         // Green threads: a scheduler, stacks, timers, a mutex, a condition and sockets (Chapter 5).
         .target(name: "StateThreads", dependencies: ["CContextSwitch", "CLinux", "ServerCore"]),
         // Experiments that end a process (a stack overflow, a deadlock), run by the runtime tests.
-        .executableTarget(name: "StateThreadsProbe", dependencies: ["StateThreads", "ServerCore"]),
+        .executableTarget(name: "StateThreadsProbe", dependencies: ["StateThreads", "ServerCore", "CContextSwitch"]),
 
         // The servers, one per chapter.
         .executableTarget(name: "Part1Sequential", dependencies: ["ServerCore", argumentParser]),
@@ -36,17 +39,34 @@ let package = Package(
         .executableTarget(name: "Part4Epoll", dependencies: ["ServerCore", "CLinux", argumentParser]),
         .executableTarget(name: "Part5StateThreads", dependencies: ["ServerCore", "StateThreads", "CLinux", argumentParser]),
 
-        // Tools: the client simulator and the exercise progress report.
-        .executableTarget(name: "Client", dependencies: ["ServerCore", argumentParser]),
-        .executableTarget(name: "Progress", dependencies: ["ExerciseCatalog", argumentParser]),
-        // The instrument: a verifying load generator, the side-by-side runner and micro-benchmarks.
+        // What the tests, Bench and the client share: starting a server and reading its port,
+        // /proc probes, descriptor limits, a timed connect, the seed conversation, SplitMix64.
+        .target(name: "Harness", dependencies: ["ServerCore"]),
+        // Beyond the five (Chapter 7): async/await on an executor of our own (one thread, epoll).
+        .executableTarget(name: "AsyncAwaitServer", dependencies: ["ServerCore", "CLinux", argumentParser]),
+        // The same protocol on SwiftNIO, as a NIO user writes it: the baseline readers use daily.
         .executableTarget(
-            name: "Bench",
+            name: "SwiftNIOServer",
             dependencies: [
-                "ServerCore", "CLinux", "StateThreads", argumentParser,  // StateThreads: the green rows of the micro-benchmarks
+                "ServerCore", argumentParser,
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
+
+        // Tools: the client simulator and the exercise progress report.
+        .executableTarget(name: "Client", dependencies: ["ServerCore", "Harness", argumentParser]),
+        .executableTarget(name: "Progress", dependencies: ["ExerciseCatalog", argumentParser]),
+        // The instrument: a verifying load generator, the side-by-side runner and micro-benchmarks,
+        // as a library its tests import, under a command line that only calls it.
+        .target(
+            name: "BenchKit",
+            dependencies: [
+                "ServerCore", "Harness", "CLinux", "StateThreads", argumentParser,  // StateThreads: the green rows of the micro-benchmarks
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
+        .executableTarget(name: "Bench", dependencies: ["BenchKit"]),
 
         // The list of exercises (id, title, file, hint) that the exercise tests and Progress share.
         .target(name: "ExerciseCatalog"),
@@ -54,28 +74,30 @@ let package = Package(
         // The learner's exercises (or, with EXERCISES=solutions, the reference solutions).
         .target(
             name: "Exercises",
-            // From Chapter 5 on, exercises also use the green-thread runtime.
-            dependencies: ["ServerCore", "StateThreads"],
+            // Chapter 4's exercises use epoll (CLinux); from Chapter 5 on, the green-thread runtime.
+            dependencies: ["ServerCore", "CLinux", "StateThreads"],
             path: exercisesPath,
             exclude: exercisesPath == "exercises" ? ["solutions", "README.md"] : []
         ),
 
-        .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore"]),
+        .testTarget(name: "ServerCoreTests", dependencies: ["ServerCore", "Harness"]),
         .testTarget(
             name: "ConformanceTests",
             // Depending on the executables makes `swift test` build them before the suite runs.
-            dependencies: ["ServerCore", "Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads"]
+            dependencies: ["ServerCore", "Harness", "Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads",
+                           "AsyncAwaitServer", "SwiftNIOServer"]
         ),
         .testTarget(name: "ClientTests", dependencies: ["Client", "ServerCore"]),
         // Part 3's queue and pool, white-box: `@testable import Part3Pool`.
         .testTarget(name: "PoolTests", dependencies: ["Part3Pool", "ServerCore"]),
         .testTarget(name: "ChapterTests"),
-        .testTarget(name: "BenchTests", dependencies: ["Bench", "ServerCore", "CLinux", argumentParser]),
+        // Bench: the tests start the executable for measurements that need a fresh process.
+        .testTarget(name: "BenchTests", dependencies: ["BenchKit", "Bench", "Harness", "ServerCore", "CLinux", argumentParser]),
         // Depends on the probe so that `swift test` builds it before the tests start it.
-        .testTarget(name: "StateThreadsTests", dependencies: ["StateThreads", "ServerCore", "StateThreadsProbe"]),
+        .testTarget(name: "StateThreadsTests", dependencies: ["StateThreads", "ServerCore", "Harness", "StateThreadsProbe"]),
         .testTarget(
             name: "ExerciseTests",
-            dependencies: ["Exercises", "ServerCore", "ExerciseCatalog", "StateThreads", "CLinux"],  // CLinux: epoll for 04-3
+            dependencies: ["Exercises", "ServerCore", "Harness", "ExerciseCatalog", "StateThreads", "CLinux"],  // CLinux: epoll for 04-3
             // Tells the tests which copy they are checking: a stub may still be "not attempted",
             // a reference solution never.
             swiftSettings: exercisesPath == "exercises" ? [] : [.define("EXERCISE_SOLUTIONS")]

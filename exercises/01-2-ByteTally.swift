@@ -11,7 +11,7 @@
 // `writeAll`) and `ProtocolMachine`; `serveConnection` is the answer, so don't call it.
 //
 // When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter exercise01_2`).
+// `swift run Progress` (or `swift test --filter exercise01_2`). Stuck? `swift run Progress hint 01-2`.
 
 // I AM NOT DONE
 

@@ -10,7 +10,7 @@
 // guard the count with a pthread mutex, as Part2Threaded's `ClientSlots` does.
 //
 // When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter exercise02_2`).
+// `swift run Progress` (or `swift test --filter exercise02_2`). Stuck? `swift run Progress hint 02-2`.
 
 // I AM NOT DONE
 

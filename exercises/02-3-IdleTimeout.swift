@@ -1,13 +1,15 @@
 // Exercise 02-3: end a session that goes quiet.
 //
-// A thread per client means a client that connects and then says nothing holds a thread (and
-// its 8 MiB of stack) for as long as it likes; a few thousand of them and the server runs out.
+// A thread per client means a client that connects and then says nothing holds a thread (a
+// kernel task, 8 MiB of reserved address space, some 17 KiB of resident memory: Chapter 2
+// measures them) and a descriptor for as long as it likes; enough of them and the server runs
+// out of descriptors (`ulimit -n`) or threads (`ulimit -u`).
 // Serve a client as Exercise 01-2 did, but give up on it once nothing has arrived for
 // `idleSeconds`, and say why the session ended. A client that keeps talking must never be cut
 // off, however long it stays: the clock restarts with every read.
 //
 // When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter exercise02_3`).
+// `swift run Progress` (or `swift test --filter exercise02_3`). Stuck? `swift run Progress hint 02-3`.
 
 // I AM NOT DONE
 

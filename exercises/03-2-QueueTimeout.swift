@@ -11,7 +11,7 @@
 // (so the test can control the clock); in a server that would be `MonotonicClock.now()`.
 //
 // When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter exercise03_2`).
+// `swift run Progress` (or `swift test --filter exercise03_2`). Stuck? `swift run Progress hint 03-2`.
 
 // I AM NOT DONE
 

@@ -10,7 +10,7 @@
 // Two jobs submitted back to back must not both count on the same idle worker.
 //
 // When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter exercise03_3`).
+// `swift run Progress` (or `swift test --filter exercise03_3`). Stuck? `swift run Progress hint 03-3`.
 
 // I AM NOT DONE
 

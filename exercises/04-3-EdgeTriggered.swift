@@ -10,7 +10,7 @@
 // just reported readable, read until the kernel says EAGAIN, so nothing is left behind.
 //
 // When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter exercise04_3`).
+// `swift run Progress` (or `swift test --filter exercise04_3`). Stuck? `swift run Progress hint 04-3`.
 
 // I AM NOT DONE
 

@@ -10,7 +10,7 @@
 // The runtime's own version is Sources/StateThreads/TimerHeap.swift: try first, compare after.
 //
 // When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter exercise05_1`).
+// `swift run Progress` (or `swift test --filter exercise05_1`). Stuck? `swift run Progress hint 05-1`.
 
 // I AM NOT DONE
 

@@ -12,7 +12,7 @@
 // broken server fails the client instead of hanging it.
 //
 // When you want your attempt checked, delete the marker line below, then run
-// `swift run Progress` (or `swift test --filter exercise05_3`).
+// `swift run Progress` (or `swift test --filter exercise05_3`). Stuck? `swift run Progress hint 05-3`.
 
 // I AM NOT DONE
 

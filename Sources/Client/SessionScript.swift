@@ -5,6 +5,7 @@
 // that spans chunks (`xyz^123` opens one that the next chunk closes) is predicted correctly, and
 // if the protocol ever changes, the client's expectations change with it.
 
+import Harness
 import ServerCore
 
 /// The chunks a client sends, one `--interval` apart, with the reply each one earns.
@@ -24,8 +25,8 @@ struct SessionScript: Sendable, Equatable {
         self.init(chunks: chunks.map { Array($0.utf8) })
     }
 
-    /// The three chunks of the original series' client (Chapter 0).
-    static let seed = SessionScript("^abc$de^abte$f", "xyz^123", "25$^ab0000$abab")
+    /// The three chunks of the original series' client (Chapter 0): the seed conversation's.
+    static let seed = SessionScript(chunks: seedConversation.map { Array($0.send.utf8) })
 }
 
 /// Bytes as a log line shows them: in double quotes, printable ASCII as is, anything else

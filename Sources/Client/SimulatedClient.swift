@@ -7,6 +7,7 @@
 // timeline shows shrinking. Every wait has a deadline, and every surprise is a `ClientFailure`.
 
 import Glibc
+import Harness  // Deadline and the timed connect
 import ServerCore
 
 /// When one client arrived, was greeted and left, in seconds since the run started.

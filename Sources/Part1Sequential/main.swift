@@ -4,10 +4,30 @@
 // it leaves, and only then accepts the next; everyone else waits in the kernel's accept queue.
 // Chapter 1 walks through this file and measures what the waiting costs. On SIGINT/SIGTERM the
 // client being served may finish (up to --drain-timeout); clients still waiting in the backlog
-// are never accepted (Chapter 3 explains the shutdown).
+// are never accepted (Chapter 3 explains the shutdown, BlockingServerLifecycle in ServerCore).
 
 import ArgumentParser
 import ServerCore
+
+// snippet: sequential-loop
+/// Accepts a client, serves it until it leaves, and only then accepts the next. Returns once a
+/// shutdown has begun.
+func serveOneAtATime(_ lifecycle: BlockingServerLifecycle) {
+    while true {
+        let client: Socket
+        let peer: SocketAddress
+        do {
+            (client, peer) = try lifecycle.listener.accept()
+        } catch {
+            if lifecycle.isShuttingDown { break }  // the signal thread shut the listener down
+            recoverFromAcceptFailure(error)
+            continue
+        }
+        Log.line("\(peer) connected")
+        serveClient(client, peer: peer, clients: lifecycle.clients, stats: lifecycle.stats)  // blocks until this client leaves
+    }
+}
+// end snippet
 
 struct Part1Sequential: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -17,29 +37,10 @@ struct Part1Sequential: ParsableCommand {
     @OptionGroup var server: ServerOptions
 
     func run() throws {
-        let shutdown = ShutdownSignal()  // first: blocks SIGINT/SIGTERM before any thread starts
-        let listener = try startListening(server)
-        let clients = LiveClients()
-        let stats = ServerStats()
-        try shutdown.start(listener: listener, clients: clients, drainTimeout: server.drainTimeout)
-        // snippet: sequential-loop
-        while true {
-            let client: Socket
-            let peer: SocketAddress
-            do {
-                (client, peer) = try listener.accept()
-            } catch {
-                if shutdown.isRequested { break }  // the signal thread shut the listener down
-                recoverFromAcceptFailure(error)
-                continue
-            }
-            Log.line("\(peer) connected")
-            serveClient(client, peer: peer, clients: clients, stats: stats)  // blocks until this client leaves
-        }
-        // end snippet
-        shutdown.waitForDrain()
-        listener.close()
-        Log.plain(stats.summaryLine)
+        let lifecycle = try BlockingServerLifecycle(server)  // signals blocked, listening, books open
+        try lifecycle.startShutdownThread()
+        serveOneAtATime(lifecycle)
+        lifecycle.finish()  // the drain, then the summary line
     }
 }
 

@@ -10,6 +10,38 @@
 import ArgumentParser
 import ServerCore
 
+// snippet: accept-loop
+/// Accepts clients and starts a detached thread for each, while `slots` has room. Returns once
+/// a shutdown has begun.
+func serveEachOnItsOwnThread(_ lifecycle: BlockingServerLifecycle, slots: ClientSlots) {
+    while true {
+        slots.waitForFreeSlot()  // with --max-clients, stop accepting while every slot is taken
+        let client: Socket
+        let peer: SocketAddress
+        do {
+            (client, peer) = try lifecycle.listener.accept()
+        } catch {
+            slots.release()
+            if lifecycle.isShuttingDown { break }  // the signal thread shut the listener down
+            recoverFromAcceptFailure(error)
+            continue
+        }
+        Log.line("\(peer) connected (\(slots.active) active)")
+        do {
+            try startDetachedThread {
+                serveClient(client, peer: peer, clients: lifecycle.clients, stats: lifecycle.stats)
+                slots.release()  // last: the main thread waits for every slot before it exits
+            }
+        } catch {
+            // Out of threads or memory: turn this one client away, keep serving the rest.
+            client.close()
+            slots.release()
+            Log.line("\(peer) closed without service: \(error)")
+        }
+    }
+}
+// end snippet
+
 struct Part2Threaded: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Part2Threaded",
@@ -25,44 +57,13 @@ struct Part2Threaded: ParsableCommand {
     }
 
     func run() throws {
-        let shutdown = ShutdownSignal()  // first: blocks SIGINT/SIGTERM before any thread starts
-        let listener = try startListening(server)
+        let lifecycle = try BlockingServerLifecycle(server)  // signals blocked, listening, books open
         let slots = ClientSlots(limit: maxClients)
-        let clients = LiveClients()
-        let stats = ServerStats()
-        try shutdown.start(listener: listener, clients: clients, drainTimeout: server.drainTimeout)
-        // snippet: accept-loop
-        while true {
-            slots.waitForFreeSlot()  // with --max-clients, stop accepting while every slot is taken
-            let client: Socket
-            let peer: SocketAddress
-            do {
-                (client, peer) = try listener.accept()
-            } catch {
-                slots.release()
-                if shutdown.isRequested { break }  // the signal thread shut the listener down
-                recoverFromAcceptFailure(error)
-                continue
-            }
-            Log.line("\(peer) connected (\(slots.active) active)")
-            do {
-                try startDetachedThread {
-                    serveClient(client, peer: peer, clients: clients, stats: stats)
-                    slots.release()  // last: the main thread waits for every slot before it exits
-                }
-            } catch {
-                // Out of threads or memory: turn this one client away, keep serving the rest.
-                client.close()
-                slots.release()
-                Log.line("\(peer) closed without service: \(error)")
-            }
-        }
-        // end snippet
+        try lifecycle.startShutdownThread()
+        serveEachOnItsOwnThread(lifecycle, slots: slots)
         // Detached threads cannot be joined, so wait until each has given its slot back.
         slots.waitUntilAllReleased()
-        shutdown.waitForDrain()
-        listener.close()
-        Log.plain(stats.summaryLine)
+        lifecycle.finish()  // the drain, then the summary line
     }
 }
 

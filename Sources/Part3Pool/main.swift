@@ -9,6 +9,30 @@
 import ArgumentParser
 import ServerCore
 
+// snippet: pool-accept-loop
+/// Accepts clients while the pool has room and queues each for a worker. Returns once a
+/// shutdown has begun (and closed the pool).
+func queueClientsForThePool(_ lifecycle: BlockingServerLifecycle, pool: ThreadPool) {
+    while pool.waitForRoom() {  // false once shutdown has closed the pool
+        let client: Socket
+        let peer: SocketAddress
+        do {
+            (client, peer) = try lifecycle.listener.accept()
+        } catch {
+            if lifecycle.isShuttingDown { break }  // the signal thread shut the listener down
+            recoverFromAcceptFailure(error)
+            continue
+        }
+        Log.line("\(peer) connected, queued for a worker")
+        if !pool.submit(AcceptedClient(socket: client, peer: peer, acceptedAt: MonotonicClock.now())) {
+            client.close()  // the pool closed between waitForRoom and submit
+            Log.line("\(peer) closed without service: shutting down")
+            break
+        }
+    }
+}
+// end snippet
+
 struct Part3Pool: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Part3Pool",
@@ -28,42 +52,19 @@ struct Part3Pool: ParsableCommand {
     }
 
     func run() throws {
-        let shutdown = ShutdownSignal()  // first: blocks SIGINT/SIGTERM before any thread starts
-        let listener = try startListening(server)
-        let clients = LiveClients()
-        let stats = ServerStats()
-        let pool = try ThreadPool(threads: threads, queueCapacity: queueCapacity, clients: clients, stats: stats)
+        let lifecycle = try BlockingServerLifecycle(server)  // signals blocked, listening, books open
+        let pool = try ThreadPool(threads: threads, queueCapacity: queueCapacity, clients: lifecycle.clients, stats: lifecycle.stats)
         Log.line("\(threads) worker threads, queue capacity \(queueCapacity)")
-        try shutdown.start(listener: listener, clients: clients, drainTimeout: server.drainTimeout) {
+        try lifecycle.startShutdownThread {
             // Wakes the accept loop if it waits for room, and every idle worker.
             for waiting in pool.close() {
                 waiting.socket.close()
                 Log.line("\(waiting.peer) closed without service: shutting down")
             }
         }
-        // snippet: pool-accept-loop
-        while pool.waitForRoom() {  // false once shutdown has closed the pool
-            let client: Socket
-            let peer: SocketAddress
-            do {
-                (client, peer) = try listener.accept()
-            } catch {
-                if shutdown.isRequested { break }  // the signal thread shut the listener down
-                recoverFromAcceptFailure(error)
-                continue
-            }
-            Log.line("\(peer) connected, queued for a worker")
-            if !pool.submit(AcceptedClient(socket: client, peer: peer, acceptedAt: MonotonicClock.now())) {
-                client.close()  // the pool closed between waitForRoom and submit
-                Log.line("\(peer) closed without service: shutting down")
-                break
-            }
-        }
-        // end snippet
+        queueClientsForThePool(lifecycle, pool: pool)
         pool.join()
-        shutdown.waitForDrain()
-        listener.close()
-        Log.plain(stats.summaryLine)
+        lifecycle.finish()  // the drain, then the summary line
     }
 }
 

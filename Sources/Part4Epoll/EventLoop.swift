@@ -47,24 +47,28 @@ final class EventLoop {
     private var drainDeadline: Milliseconds?
     private var finished = false
 
-    /// One read buffer for every client: a client's bytes are fed to its protocol machine as
-    /// soon as they are read, so nothing stays in here between two reads.
+    /// One read buffer for every client of this loop. Safe by construction, not by a rule:
+    /// `Connection.readAvailable` reads into it and feeds the bytes to that client's protocol
+    /// machine in one synchronous call, and nothing else runs on this loop's thread until it
+    /// returns, so no byte stays in here between two calls.
     private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
     private let eventCapacity = 1024
     private let events: UnsafeMutablePointer<epoll_event>
 
-    init(listener: Socket, configuration: Configuration, stats: ServerStats) throws {
+    // snippet: create-epoll
+    init(listener: Socket, signals: SignalDescriptor, configuration: Configuration, stats: ServerStats) throws {
         self.listener = listener
+        self.signals = signals
         self.configuration = configuration
         self.stats = stats
         idleTimer = configuration.idleTimeout.map { IdleTimer(timeout: $0) }
         events = .allocate(capacity: eventCapacity)
         epoll = try retryingOnInterrupt("epoll_create1(2)") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
-        signals = try SignalDescriptor(for: [SIGINT, SIGTERM])
         try setNonBlocking(listener.fd)
         try control(EPOLL_CTL_ADD, listener.fd, events: EPOLLIN.rawValue)
         try control(EPOLL_CTL_ADD, signals.fd, events: EPOLLIN.rawValue)
     }
+    // end snippet
 
     deinit {
         readBuffer.deallocate()
@@ -170,6 +174,7 @@ final class EventLoop {
         }
     }
 
+    // snippet: open-connection
     /// Starts serving a freshly accepted client: greet it and register it with epoll.
     private func open(_ connection: Connection) {
         let fd = connection.socket.fd
@@ -185,6 +190,7 @@ final class EventLoop {
             close(connection, because: error)
         }
     }
+    // end snippet
 
     // MARK: Serving clients
 
@@ -286,16 +292,15 @@ final class EventLoop {
     /// First SIGINT/SIGTERM: stop accepting and let connected clients finish, for up to the
     /// drain timeout. A second one ends the wait at once.
     private func beginShutdown(_ signal: Int32) {
-        let name = SignalDescriptor.name(of: signal)
         if drainDeadline != nil {
-            Log.line("\(name) again: closing the remaining connections now")
+            ShutdownLog.signalledAgain(signal)
             drainDeadline = monotonicMilliseconds()
             return
         }
         listening = false
         listener.close()  // new clients are refused from now on; closing also unregisters it
         let seconds = Double(configuration.drainTimeout) / 1000
-        Log.line("\(name): no longer accepting; letting \(connections.count) clients finish (up to \(seconds) s)")
+        ShutdownLog.stoppedAccepting(after: signal, clients: connections.count, drainTimeout: seconds)
         drainDeadline = monotonicMilliseconds() + configuration.drainTimeout
         if connections.isEmpty { finished = true }
     }
@@ -303,7 +308,7 @@ final class EventLoop {
     /// The drain timeout has run out: close whoever is still connected.
     private func endDrain() {
         if !connections.isEmpty {
-            Log.line("drain timeout: closing \(connections.count) client connections")
+            ShutdownLog.drainTimedOut(clients: connections.count)
         }
         for connection in Array(connections.values) {
             close(connection, because: ServerShutdown())
@@ -314,28 +319,13 @@ final class EventLoop {
 
     // MARK: System calls
 
+    // snippet: control
+    /// Adds `fd` to the interest list (EPOLL_CTL_ADD) or changes what it is watched for
+    /// (EPOLL_CTL_MOD); closing a descriptor takes it off. The descriptor's own number travels
+    /// in `data`, so each event says which descriptor it is about.
     private func control(_ operation: Int32, _ fd: Int32, events: UInt32) throws {
         var event = epoll_event(events: events, data: epoll_data_t(fd: fd))
         try retryingOnInterrupt("epoll_ctl(2)") { epoll_ctl(epoll, operation, fd, &event) }
     }
-}
-
-/// Makes `fd` non-blocking: calls that would wait fail with EAGAIN instead.
-func setNonBlocking(_ fd: Int32) throws {
-    let flags = try retryingOnInterrupt("fcntl(2)") { fcntl(fd, F_GETFL) }
-    try retryingOnInterrupt("fcntl(2)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
-}
-
-/// Why a connection was closed by the server rather than by its client.
-struct IdleTimeout: Error, CustomStringConvertible {
-    var seconds: Double
-    var description: String { "idle for \(seconds) s" }
-}
-
-struct HangUp: Error, CustomStringConvertible {
-    var description: String { "connection hung up" }
-}
-
-struct ServerShutdown: Error, CustomStringConvertible {
-    var description: String { "closed at shutdown" }
+    // end snippet
 }

@@ -7,15 +7,14 @@
 // the least recently active at the head, a connection moved to the tail each time it does
 // something — makes every operation O(1): no heap, no sorting, no scan of idle connections.
 
-import Glibc
+import ServerCore
 
 /// Milliseconds on the monotonic clock, which wall-clock changes do not move.
 typealias Milliseconds = Int64
 
+/// ServerCore's `MonotonicClock`, in the loop's unit: `epoll_wait` takes its timeout in milliseconds.
 func monotonicMilliseconds() -> Milliseconds {
-    var now = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &now)
-    return Milliseconds(now.tv_sec) * 1000 + Milliseconds(now.tv_nsec) / 1_000_000
+    Milliseconds(MonotonicClock.nanosecondsNow() / 1_000_000)
 }
 
 // snippet: idle-timer

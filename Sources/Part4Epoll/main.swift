@@ -1,11 +1,13 @@
 // Part 4: one thread serves every client, waiting in epoll instead of in read.
 //
-// main parses the options, opens the listening socket and hands it to the event loop, which
-// runs until a graceful shutdown is over. The interesting code is in EventLoop.swift (the loop),
+// main parses the options, blocks SIGINT and SIGTERM (they will arrive as readable events on a
+// signalfd instead), opens the listening socket and hands both to the event loop, which runs
+// until a graceful shutdown is over. The interesting code is in EventLoop.swift (the loop),
 // Connection.swift (one client's state and buffers) and IdleTimer.swift (timers without
 // threads). Chapter 4 walks through them.
 
 import ArgumentParser
+import Glibc
 import ServerCore
 
 struct Part4Epoll: ParsableCommand {
@@ -28,10 +30,11 @@ struct Part4Epoll: ParsableCommand {
 
     // snippet: main
     func run() throws {
+        let signals = try SignalDescriptor(for: [SIGINT, SIGTERM])  // first: before `listening on`
         let listener = try startListening(server)
         let stats = ServerStats()
         let loop = try EventLoop(
-            listener: listener,
+            listener: listener, signals: signals,
             configuration: .init(
                 maxPending: maxPending,
                 idleTimeout: idleTimeout.map { Milliseconds($0 * 1000) },

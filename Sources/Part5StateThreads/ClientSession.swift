@@ -9,26 +9,25 @@
 import ServerCore
 import StateThreads
 
-/// One read buffer shared by every client. Safe without a lock because green threads switch only
-/// inside blocking calls: between `read` returning and `feed` consuming the bytes, no other
-/// client's code can run. (Part 4 shares its read buffer the same way, for the same reason.)
-// nonisolated(unsafe): only the scheduler's one kernel thread touches it, as explained above.
-nonisolated(unsafe) private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-
-/// A session the server ended, as the log line words it.
-struct IdleTimeout: Error, CustomStringConvertible {
-    var seconds: Double
-    var description: String { "idle for \(seconds) s" }
-}
-
-struct ServerShutdown: Error, CustomStringConvertible {
-    var description: String { "closed at shutdown" }
-}
+/// Bytes each client's green thread reads at a time, into a buffer on its own stack. No larger
+/// than 1 KiB: `withUnsafeTemporaryAllocation` promises the stack only up to that size (above it,
+/// it asks whether the *kernel* thread's stack has room, which says nothing about a green thread's,
+/// and may use the heap). With the frames of a parked session, the buffer fits in the stack's first
+/// page, the one every green thread touches anyway: it costs an idle client no memory.
+let readBufferSize = 1024
 
 // snippet: serve
 /// Serves `client` until it closes its side, goes quiet for `idleTimeout`, an I/O call fails, or
 /// the server interrupts this thread at shutdown. Does not close the socket.
 func serve(_ client: GreenSocket, idleTimeout: Duration?) -> SessionSummary {
+    // This client's own buffer, on this green thread's stack: no other client can reach it, so
+    // no rule about where green threads may switch is needed to keep their bytes apart.
+    withUnsafeTemporaryAllocation(byteCount: readBufferSize, alignment: 16) { readBuffer in
+        serve(client, idleTimeout: idleTimeout, readingInto: readBuffer)
+    }
+}
+
+private func serve(_ client: GreenSocket, idleTimeout: Duration?, readingInto readBuffer: UnsafeMutableRawBufferPointer) -> SessionSummary {
     var summary = SessionSummary()
     var machine = ProtocolMachine()
     var reply: [UInt8] = []

@@ -1,9 +1,11 @@
 // GreenServer: the accept loop, one green thread per client, and the graceful shutdown.
 //
 // Everything here runs on one kernel thread, and a green thread is switched out only inside a
-// blocking call (accept, read, write, a wait). So the server's shared state — the table of
-// clients, the flags — is plain properties with no lock: between two blocking calls, nobody
-// else runs. This is what State Threads means by "no mutual exclusion locking is necessary".
+// call into the runtime (accept, read, write, a wait; a socket call may also yield for fairness
+// when it did not wait). So the server's shared state — the set of clients, the flags — is plain
+// properties with no lock: each update is made between two runtime calls, where nobody else
+// runs. No client's bytes are shared: each session reads into a buffer on its own stack
+// (ClientSession.swift). This is what State Threads means by "no mutual exclusion locking is necessary".
 //
 // Shutdown, as in the other Parts: the first SIGINT/SIGTERM (read from a signalfd by its own
 // green thread) stops accepting and lets connected clients finish for up to --drain-timeout
@@ -22,8 +24,8 @@ final class GreenServer {
     private let idleTimeout: Duration?
     private let drainTimeout: Double
 
-    /// The clients being served, by their green thread's id.
-    private var clients: [Int: GreenThread] = [:]
+    /// The green threads of the clients being served.
+    private var clients: Set<GreenThread> = []
     private var listening = true
     private var draining = false
     private var acceptor: GreenThread?
@@ -31,8 +33,8 @@ final class GreenServer {
     /// Set when an accept failure has been logged; a shortage that lasts is logged once.
     private var shortageLogged = false
     /// Signalled whenever a client leaves, for an accept loop waiting for descriptors.
-    private let clientLeft = Condition()
-    private let clientLeftMutex = Mutex()
+    private let clientLeft = GreenCondition()
+    private let clientLeftMutex = GreenMutex()
 
     init(listener: GreenSocket, signals: SignalDescriptor, stats: ServerStats, idleTimeout: Duration?, drainTimeout: Double) {
         self.listener = listener
@@ -95,7 +97,7 @@ final class GreenServer {
                 let summary = serve(client, idleTimeout: idleTimeout)  // straight-line, like Part 2
                 endSession(client, peer: peer, summary: summary)
             }
-            clients[thread.id] = thread
+            clients.insert(thread)
         } catch {
             // No stack for another green thread: turn this one client away, keep serving the rest.
             client.close()
@@ -105,7 +107,7 @@ final class GreenServer {
     }
 
     private func endSession(_ client: GreenSocket, peer: SocketAddress, summary: SessionSummary) {
-        if let me = GreenThread.current { clients[me.id] = nil }
+        if let me = GreenThread.current { clients.remove(me) }
         client.close()
         stats.clientDisconnected(bytesAnswered: summary.bytesOut)
         Log.line("\(peer) disconnected (\(summary.description))")
@@ -119,31 +121,30 @@ final class GreenServer {
     private func watchSignals() {
         defer { signals.close() }
         guard let signal = try? signals.next() else { return }
-        let name = SignalDescriptor.name(of: signal)
         listening = false
         acceptor?.interrupt()  // its accept throws at once, and it never touches the listener again
         listener.close()  // new clients are refused from now on
-        Log.line("\(name): no longer accepting; letting \(clients.count) clients finish (up to \(drainTimeout) s)")
+        ShutdownLog.stoppedAccepting(after: signal, clients: clients.count, drainTimeout: drainTimeout)
         draining = true
         let deadline = MonotonicClock.now() + drainTimeout
         while !clients.isEmpty {
             let remaining = deadline - MonotonicClock.now()
             do {
                 // A second signal ends the drain at once; the last client to leave interrupts us.
-                _ = try signals.next(timeout: .milliseconds(Int(max(remaining, 0) * 1000)))
-                Log.line("\(name) again: closing the remaining connections now")
+                let again = try signals.next(timeout: .milliseconds(Int(max(remaining, 0) * 1000)))
+                ShutdownLog.signalledAgain(again)
                 break
             } catch GreenThreadError.interrupted {
                 continue  // a client left; the loop checks whether it was the last
             } catch GreenThreadError.timedOut {
-                Log.line("drain timeout: closing \(clients.count) client connections")
+                ShutdownLog.drainTimedOut(clients: clients.count)
                 break
             } catch {
                 Log.line("cannot read the signalfd: \(error); closing the remaining connections now")
                 break
             }
         }
-        for client in clients.values { client.interrupt() }  // their blocked reads and writes throw
+        for client in clients { client.interrupt() }  // their blocked reads and writes throw
     }
     // end snippet
 }

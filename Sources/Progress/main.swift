@@ -1,12 +1,14 @@
 // Progress: `swift run Progress` lists every exercise as done, failing or not attempted, and says
-// what to do next (the rustlings progress view).
+// what to do next (the rustlings progress view). `swift run Progress hint <id>` shows an
+// exercise's hint one step at a time; `swift run Progress solution <id>` shows its reference
+// solution once the learner has attempted it.
 //
 // An exercise whose file still holds `// I AM NOT DONE` is not attempted; nothing is run for it.
 // For the others, Progress builds the tests once (`swift build --build-tests`) and runs each
 // exercise's test on its own (`swift test --skip-build --filter <test>`), reading the outcome from
 // the exit status and the test's own lines. Running swift from inside `swift run` works: `swift
 // run` holds no lock on the build folder while the tool runs. Everything it says about an exercise
-// (title, file, hint) comes from ExerciseCatalog, the list the tests' skip messages use too. This
+// (title, file, hint steps) comes from ExerciseCatalog, the list the tests' skip messages use too. This
 // is a tool, not server code, so it may use Foundation for processes and text.
 
 import ArgumentParser
@@ -21,7 +23,16 @@ struct ExerciseProgress: ParsableCommand {
             Exercises live in exercises/. Delete the line \(ExerciseCatalog.marker) from an exercise \
             when you want it checked. With EXERCISES=solutions the reference solutions are checked \
             instead.
-            """)
+            """,
+        subcommands: [Report.self, HintCommand.self, SolutionCommand.self],
+        defaultSubcommand: Report.self)
+}
+
+/// `swift run Progress` (or `swift run Progress report`): the list and the next step.
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Lists every exercise as done, failing or not attempted, and says what to do next.")
 
     @Flag(help: "Only read the marker lines; do not build or run any test.")
     var noCheck = false
@@ -127,7 +138,7 @@ struct ExerciseProgress: ParsableCommand {
                 chapter = exercise.chapter
                 say("\n" + (ExerciseCatalog.chapters[chapter] ?? "Chapter \(chapter)"))
             }
-            let title = exercise.title.padding(toLength: 42, withPad: " ", startingAt: 0)
+            let title = exercise.title.padding(toLength: 44, withPad: " ", startingAt: 0)
             say("  \(status.symbol) \(exercise.id)  \(title) \(status.label)")
         }
         let done = statuses.filter { $0 == .done }.count
@@ -135,10 +146,13 @@ struct ExerciseProgress: ParsableCommand {
     }
 
     /// The rustlings "what to do next": the first exercise that does not compile, else the first
-    /// one not done, with its file and hint.
+    /// failing attempt, else the first one not done, with its file and how to get a hint.
     func printNextStep(_ statuses: [Status], folder: ExerciseFolder) {
         let uncompiled = statuses.firstIndex { if case .doesNotCompile = $0 { true } else { false } }
-        guard let next = uncompiled ?? statuses.firstIndex(where: { $0 != .done }) else {
+        // An attempt that fails comes before an exercise not yet started: it is what the learner
+        // is working on, and its report says what went wrong.
+        let failing = statuses.firstIndex { if case .failing = $0 { true } else { false } }
+        guard let next = uncompiled ?? failing ?? statuses.firstIndex(where: { $0 != .done }) else {
             say("\nAll done. Compare your code with the reference solutions in exercises/solutions/.")
             return
         }
@@ -166,8 +180,100 @@ struct ExerciseProgress: ParsableCommand {
             break
         }
         say("")
-        say(wrapped("Hint: \(exercise.hint)", indent: "  "))
+        say("  Stuck? `\(exercise.hintCommand)` gives a hint, one step at a time.")
     }
+}
+
+/// `swift run Progress hint 04-1 [--step N | --all]`: the hint, one step at a time.
+struct HintCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "hint",
+        abstract: "Shows an exercise's hint, one step at a time: the idea first, then the detail.",
+        discussion: """
+            Without --step, shows step 1; --step N shows steps 1 to N. Each output ends with the \
+            command for the next step, so you can stop as soon as you know enough. The last step \
+            may show the shape of the code, never the whole answer.
+            """)
+
+    @Argument(help: "The exercise, e.g. 04-1.")
+    var id: String
+
+    @Option(help: "Show steps 1 to this one (1 is the idea; later steps are more detailed).")
+    var step: Int = 1
+
+    @Flag(help: "Show every step.")
+    var all = false
+
+    func validate() throws {
+        guard let exercise = ExerciseCatalog.exercise(id: id) else { throw unknownExercise(id) }
+        guard (1...exercise.hints.count).contains(step) else {
+            throw ValidationError("\(id) has hint steps 1 to \(exercise.hints.count)")
+        }
+    }
+
+    func run() throws {
+        let exercise = ExerciseCatalog.exercise(id: id)!
+        let steps = all ? Array(1...exercise.hints.count) : Array(1...step)
+        say("\(exercise.id) \(exercise.title) (\(exercise.relativePath(in: .stubs)))")
+        for number in steps {
+            say("")
+            say(wrapped("Hint \(number) of \(exercise.hints.count): \(exercise.hints[number - 1])", indent: "  "))
+        }
+        say("")
+        if let last = steps.last, last < exercise.hints.count {
+            say("More detail: `swift run Progress hint \(exercise.id) --step \(last + 1)`")
+        } else {
+            say("That is every hint. Once you have attempted the exercise, `swift run Progress solution \(exercise.id)` shows the reference solution.")
+        }
+    }
+}
+
+/// `swift run Progress solution 04-1`: the reference solution, once the exercise is attempted.
+///
+/// "Attempted" is the marker line deleted, not "passing": a learner who has tried and is stuck
+/// with a failing attempt learns most from comparing, and the solutions are in the repository
+/// anyway, so the gate only asks for an honest try first. Checking "passing" would also mean a
+/// build and a test run for every look.
+struct SolutionCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "solution",
+        abstract: "Shows an exercise's reference solution, once you have attempted the exercise.")
+
+    @Argument(help: "The exercise, e.g. 04-1.")
+    var id: String
+
+    func validate() throws {
+        guard ExerciseCatalog.exercise(id: id) != nil else { throw unknownExercise(id) }
+    }
+
+    func run() throws {
+        let exercise = ExerciseCatalog.exercise(id: id)!
+        let stub = exercise.relativePath(in: .stubs)
+        switch exercise.isMarkedNotDone(in: .stubs) {
+        case true?:
+            say("\(exercise.id) is not attempted yet: \(stub) still holds the line \(ExerciseCatalog.marker).")
+            say("Try first (`\(exercise.hintCommand)` helps); delete that line when you want your attempt")
+            say("checked, and this command will then show the reference solution to compare with.")
+            throw ExitCode(1)
+        case nil:
+            say("cannot read \(stub); `git checkout -- \(stub)` brings the stub back.")
+            throw ExitCode(1)
+        case false?:
+            let path = exercise.absolutePath(in: .solutions)
+            guard let text = readTextFile(atPath: path) else {
+                say("cannot read \(exercise.relativePath(in: .solutions))")
+                throw ExitCode(1)
+            }
+            say("// \(exercise.relativePath(in: .solutions)): the reference solution of \(exercise.id) \(exercise.title).")
+            say("// Compare it with \(stub); `swift run Progress` says whether yours passes.\n")
+            print(text, terminator: text.hasSuffix("\n") ? "" : "\n")
+        }
+    }
+}
+
+/// The error for an id that names no exercise, with the ids that do.
+func unknownExercise(_ id: String) -> ValidationError {
+    ValidationError("no exercise \(id); the exercises are \(ExerciseCatalog.all.map(\.id).joined(separator: ", "))")
 }
 
 /// Where one exercise stands.

@@ -11,15 +11,21 @@ public enum Log {
     /// Writes `text` as one line, without a timestamp (for output scripts parse, like the
     /// `listening on` line).
     public static func plain(_ text: String) {
+        write(line: text, to: STDOUT_FILENO)
+    }
+
+    /// Writes `text` and a newline to `fd` in one write(2) (more only if the kernel takes part),
+    /// for standard output here and the green-thread runtime's messages on standard error.
+    public static func write(line text: String, to fd: Int32) {
         var line = text
         line.append("\n")
         var utf8 = Array(line.utf8)
         utf8.withUnsafeMutableBytes { bytes in
             var offset = 0
             while offset < bytes.count {
-                let written = Glibc.write(STDOUT_FILENO, bytes.baseAddress! + offset, bytes.count - offset)
+                let written = Glibc.write(fd, bytes.baseAddress! + offset, bytes.count - offset)
                 if written < 0 && errno == EINTR { continue }
-                if written <= 0 { return }  // stdout is gone; a server keeps serving regardless
+                if written <= 0 { return }  // the output is gone; a server keeps serving regardless
                 offset += written
             }
         }

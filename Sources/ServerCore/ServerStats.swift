@@ -1,29 +1,21 @@
 // ServerStats: the few numbers every server keeps so it can sum up its run when it stops.
 //
 // Clients served, reply bytes sent, and the most clients it ever served at once. Threads of
-// Parts 2 and 3 update it concurrently, so a pthread mutex guards it; the single-threaded
+// Parts 2 and 3 update it concurrently, so a lock guards it; the single-threaded
 // servers pay an uncontended lock per connect and disconnect, which is nothing next to the
 // system calls around it. Every server prints `summaryLine` as its last line on a graceful
 // shutdown, in the same words, so tests and readers can compare them.
 
-import Glibc
 
-// @unchecked Sendable: every stored property is read and written with `mutex` locked.
+// @unchecked Sendable: every stored property is read and written with `lock` held.
 public final class ServerStats: @unchecked Sendable {
     private var served = 0
     private var bytesAnswered = 0
     private var current = 0
     private var peak = 0
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let lock = Lock()
 
-    public init() {
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
+    public init() {}
 
     /// Records a client that has just been accepted.
     public func clientConnected() {
@@ -53,8 +45,6 @@ public final class ServerStats: @unchecked Sendable {
     }
 
     private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body()
+        lock.withLock(body)
     }
 }

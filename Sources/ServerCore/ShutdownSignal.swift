@@ -19,34 +19,28 @@
 
 import Glibc
 
-// @unchecked Sendable: `requested` is only touched with `mutex` locked; `signalThread` is only
+// @unchecked Sendable: `requested` is only touched with `lock` held; `signals` is set in init,
+// before the signal thread that reads it exists, and never written again; `signalThread` is only
 // touched by the thread that created the value (the server's main thread).
 public final class ShutdownSignal: @unchecked Sendable {
     private var signals = sigset_t()
     private var requested = false
     private var signalThread: JoinableThread<Void>?
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let lock = Lock()
 
     // snippet: block-signals
-    /// Blocks SIGINT and SIGTERM in the calling thread. Create it first thing in `run`, before
-    /// any other thread exists: a new pthread inherits its creator's signal mask, so every
-    /// thread the server starts afterwards has them blocked too, and none can be interrupted.
+    /// Blocks SIGINT and SIGTERM in the calling thread. Create it first, before any other
+    /// thread exists (BlockingServerLifecycle does, before it even listens): a new pthread
+    /// inherits its creator's signal mask, so every thread the server starts afterwards has
+    /// them blocked too, and none can be interrupted.
     public init() {
-        pthread_mutex_init(mutex, nil)
         signals = blockSignals([SIGINT, SIGTERM])
     }
     // end snippet
 
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
-
     /// Whether SIGINT or SIGTERM has arrived. Accept loops check it when `accept` fails.
     public var isRequested: Bool {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return requested
+        lock.withLock { requested }
     }
 
     /// Starts the thread that waits for SIGINT or SIGTERM and then shuts the server down:
@@ -82,15 +76,12 @@ public final class ShutdownSignal: @unchecked Sendable {
         after number: Int32, listener: Socket, clients: LiveClients, drainTimeout: Double,
         alsoWake: () -> Void
     ) {
-        pthread_mutex_lock(mutex)
-        requested = true
-        pthread_mutex_unlock(mutex)
-        let name = number == SIGINT ? "SIGINT" : "SIGTERM"
-        Log.line("\(name): no longer accepting; letting \(clients.count) clients finish (up to \(drainTimeout) s)")
+        lock.withLock { requested = true }
+        ShutdownLog.stoppedAccepting(after: number, clients: clients.count, drainTimeout: drainTimeout)
         try? listener.shutdown(Int32(SHUT_RD))  // a blocked accept returns; the backlog is reset
         alsoWake()
         if !clients.waitUntilEmpty(timeout: drainTimeout) {
-            Log.line("drain timeout: shutting down \(clients.count) client connections")
+            ShutdownLog.drainTimedOut(clients: clients.count)
             clients.shutDownAll()
         }
     }

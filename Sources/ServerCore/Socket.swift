@@ -74,8 +74,9 @@ public struct Socket: Sendable, Hashable {
     }
 
     // snippet: write-all
-    /// Writes every byte, looping because `write` may take only part of the buffer
-    /// (a full socket send buffer, a signal) and returns how much it did take.
+    /// Writes every byte. On Linux a blocking TCP `write` waits for room in the send buffer until
+    /// it has taken everything; it returns less only when a signal handler interrupts it, or a
+    /// send timeout (SO_SNDTIMEO) runs out, after some bytes went out. Then the loop sends the rest.
     public func writeAll(_ bytes: UnsafeRawBufferPointer) throws {
         var offset = 0
         while offset < bytes.count {
@@ -120,3 +121,12 @@ public struct Socket: Sendable, Hashable {
         return address
     }
 }
+
+// snippet: set-non-blocking
+/// Makes `fd` non-blocking: calls that would wait fail with EAGAIN instead. Part 4's listener
+/// and the green-thread runtime's sockets are set up this way.
+public func setNonBlocking(_ fd: Int32) throws {
+    let flags = try retryingOnInterrupt("fcntl(2)") { fcntl(fd, F_GETFL) }
+    try retryingOnInterrupt("fcntl(2)") { fcntl(fd, F_SETFL, flags | O_NONBLOCK) }
+}
+// end snippet

@@ -6,10 +6,18 @@
 
 import Glibc
 
-/// A socket address (`sockaddr_in` or `sockaddr_in6`) kept in a `sockaddr_storage`.
+/// A socket address (`sockaddr_in` or `sockaddr_in6`), kept in a `sockaddr_in6`: the larger of
+/// the two families a server here accepts. (A `sockaddr_storage` would fit any family, at 128
+/// bytes instead of 28; a server keeps one address per client, so the difference is memory per
+/// connection, which Chapter 5 counts.)
 public struct SocketAddress: Sendable, CustomStringConvertible {
-    public var storage = sockaddr_storage()
-    public var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    public var storage = sockaddr_in6()
+
+    /// The length of the address in `storage`, as C calls take it: known from the family, so
+    /// not stored.
+    public var length: socklen_t {
+        socklen_t(family == AF_INET6 ? MemoryLayout<sockaddr_in6>.size : MemoryLayout<sockaddr_in>.size)
+    }
 
     public init() {}
 
@@ -25,15 +33,17 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
             throw AddressError(host: host, reason: String(cString: gai_strerror(rc)))
         }
         defer { freeaddrinfo(list) }
+        guard Int(first.pointee.ai_addrlen) <= MemoryLayout<sockaddr_in6>.size else {
+            throw AddressError(host: host, reason: "not an IPv4 or IPv6 address")
+        }
         withUnsafeMutableBytes(of: &storage) { destination in
             destination.copyMemory(
                 from: UnsafeRawBufferPointer(start: first.pointee.ai_addr, count: Int(first.pointee.ai_addrlen)))
         }
-        length = first.pointee.ai_addrlen
     }
 
     /// The address family, `AF_INET` or `AF_INET6`.
-    public var family: Int32 { Int32(storage.ss_family) }
+    public var family: Int32 { Int32(storage.sin6_family) }
 
     /// `127.0.0.1:9090` or `[::1]:9090`.
     public var description: String {
@@ -49,6 +59,7 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
         return family == AF_INET6 ? "[\(hostText)]:\(portText)" : "\(hostText):\(portText)"
     }
 
+    // snippet: port
     /// The port in host byte order.
     public var port: UInt16 {
         withSockaddr { address, _ in
@@ -58,19 +69,19 @@ public struct SocketAddress: Sendable, CustomStringConvertible {
             return address.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
         }
     }
+    // end snippet
 
     /// Lends empty space to a C call that fills in an address, as `(struct sockaddr *, socklen_t *)`
-    /// (`accept`, `getsockname`).
+    /// (`accept`, `getsockname`). The kernel truncates an address of another, larger family.
     public mutating func withMutableSockaddr<R>(
         _ body: (UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) throws -> R
     ) rethrows -> R {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        var storage = sockaddr_in6()
+        var length = socklen_t(MemoryLayout<sockaddr_in6>.size)
         let result = try withUnsafeMutablePointer(to: &storage) { pointer in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { try body($0, &length) }
         }
         self.storage = storage
-        self.length = length
         return result
     }
 

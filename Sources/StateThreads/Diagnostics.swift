@@ -5,22 +5,12 @@
 // recover from (a deadlock, a misused API); it prints the message and aborts.
 
 import Glibc
+import ServerCore
 
 enum Diagnostics {
     /// Writes `message` and a newline to standard error in one call.
     static func write(_ message: String) {
-        var line = message
-        line.append("\n")
-        var bytes = Array(line.utf8)
-        bytes.withUnsafeMutableBytes { buffer in
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(STDERR_FILENO, buffer.baseAddress! + offset, buffer.count - offset)
-                if written < 0 && errno == EINTR { continue }
-                if written <= 0 { return }
-                offset += written
-            }
-        }
+        Log.write(line: message, to: STDERR_FILENO)
     }
 
     /// Prints `message` and stops the process.

@@ -5,7 +5,10 @@
 // parks on the descriptor (Scheduler.waitForDescriptor) and the scheduler runs someone else;
 // when epoll reports the descriptor ready, the thread wakes and tries again. To the caller this
 // looks exactly like a blocking call — `read` returns with data — which is the whole point: the
-// server reads like Part 2 and costs what Part 4 costs.
+// server reads like Part 2 and costs what Part 4 costs. One difference from a kernel-blocking
+// call: even a call that did not wait may let other green threads run before it returns (a
+// thread that has not waited 16 calls in a row yields once, Scheduler.noteIOWithoutWaiting), so
+// each thread reads into a buffer of its own.
 //
 // Each call takes an optional timeout for the whole call (GreenThreadError.timedOut), and
 // `GreenThread.interrupt()` wakes a thread blocked in one (GreenThreadError.interrupted).
@@ -21,8 +24,7 @@ public struct GreenSocket: Hashable, CustomStringConvertible {
 
     /// Takes over `socket`, making it non-blocking.
     public init(adopting socket: Socket) throws {
-        let flags = try retryingOnInterrupt("fcntl(2)") { fcntl(socket.fd, F_GETFL) }
-        try retryingOnInterrupt("fcntl(2)") { fcntl(socket.fd, F_SETFL, flags | O_NONBLOCK) }
+        try setNonBlocking(socket.fd)
         fd = socket.fd
     }
 

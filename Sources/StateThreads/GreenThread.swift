@@ -41,7 +41,7 @@ public struct GreenThread: Hashable, CustomStringConvertible {
     // snippet: interrupt
     /// Makes the thread's current blocking call — `sleep(for:)`, a socket call, a condition
     /// wait — throw `GreenThreadError.interrupted`. If the thread is not blocked in one, its next
-    /// such call throws instead. Mutex locks and joins are not interrupted.
+    /// such call throws instead. GreenMutex locks and joins are not interrupted.
     public func interrupt() {
         let core = Scheduler.requireCore("GreenThread.interrupt")
         guard !isFinished else { return }

@@ -8,9 +8,15 @@
 // empty it switches to the idle loop instead, which sleeps in `epoll_wait` until a descriptor is
 // ready or the earliest timer is due, makes those threads runnable, and dispatches again.
 //
-// Because switches happen only inside these calls, code between two of them runs without
-// interruption: green threads share data without locks, as long as they do not wait in the middle
-// of an update (and when they must, there is `Mutex`). The price is the one State Threads names:
+// For fairness there is one more switch point: a socket call that did not have to wait yields
+// anyway once a thread has made `ioWithoutWaitingLimit` of them in a row (noteIOWithoutWaiting),
+// so a client that always has data cannot keep the others waiting. Switches therefore happen only
+// inside calls into this module — but inside *any* socket call, not only one that waits. Code
+// between two such calls runs without interruption: green threads share data without locks, as
+// long as they call nothing of ours in the middle of an update (and when they must, there is
+// `GreenMutex`). What must survive a call — the buffer a `read` fills — belongs to one thread, never
+// to all of them (Part 5 once shared one read buffer between clients, and a fairness yield
+// after a read let another client's bytes overwrite it). The price is the one State Threads names:
 // a call that blocks the kernel thread (a plain `read` on a blocking socket, `usleep`) stalls
 // every green thread, so all waiting goes through this module (GreenSocket, `sleep(for:)`).
 //
@@ -41,6 +47,8 @@ struct SchedulerCore {
     let swapsExclusivity: Bool
     /// Where the idle loop's stack pointer is kept while a green thread runs.
     let idleStackPointer: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    /// What a sanitizer build tells the sanitizers about the idle loop's stack (SanitizerFibers).
+    var idleFiber = FiberState()
 }
 
 typealias CorePointer = UnsafeMutablePointer<SchedulerCore>
@@ -171,12 +179,17 @@ public enum Scheduler {
         }
         core.pointee.current = next
         let load = next.map { $0.pointee.savedStackPointer! } ?? core.pointee.idleStackPointer.pointee!
+        #if ASAN_FIBERS || TSAN_FIBERS
+        SanitizerFibers.switchStacks(save, load, from: current, to: next, core)  // the sanitizer told first
+        #else
         cs_switch(save, load)
+        #endif
         resumed(current, core)
     }
 
     /// What a context does first whenever it runs again (and a new thread when it starts).
     static func resumed(_ current: ThreadPointer?, _ core: CorePointer) {
+        SanitizerFibers.didSwitch(to: current, core)
         recycleFinishedThread(core)
         if let current, core.pointee.swapsExclusivity {
             swift_task_enterThreadLocalContext(exclusivityBuffer(of: current))
@@ -270,6 +283,7 @@ public enum Scheduler {
     static func recycleFinishedThread(_ core: CorePointer) {
         guard let finished = core.pointee.finishedThread else { return }
         core.pointee.finishedThread = nil
+        SanitizerFibers.recycling(finished)
         core.pointee.stacks.give(finished)
     }
 
@@ -340,13 +354,17 @@ public enum Scheduler {
     }
     // end snippet
 
-    /// Called by GreenSocket after a read or write that did not have to wait: after
-    /// `ioWithoutWaitingLimit` of them in a row, the thread yields.
+    // snippet: io-fairness
+    /// Called by GreenSocket after an accept, read or write that did not have to wait: after
+    /// `ioWithoutWaitingLimit` of them in a row, the thread yields. So a socket call may switch
+    /// to another thread *after* it has done its work: never let two threads share the memory
+    /// a call fills.
     static func noteIOWithoutWaiting() {
         guard let core = currentCore, let me = core.pointee.current else { return }
         me.pointee.ioStreak += 1
         if me.pointee.ioStreak >= ioWithoutWaitingLimit { yield() }
     }
+    // end snippet
 
     /// Forgets `fd`, which is about to be closed, and wakes any thread waiting on it: its retried
     /// call fails with EBADF rather than waiting forever. GreenSocket.close() calls it; call it

@@ -18,8 +18,8 @@ import Glibc
 import ServerCore
 
 enum StackOverflowReporter {
-    // Written once, while `handlersInstalled` is initialised (before our handler can run), and
-    // afterwards only read, by the handler.
+    // Written once, while `handlersInstalled` is initialised, by a sigaction(2) call that only
+    // reads the old action before ours is installed; afterwards only read, by the handler.
     nonisolated(unsafe) private static var previousSegmentationAction = sigaction()
     nonisolated(unsafe) private static var previousBusAction = sigaction()
 
@@ -30,8 +30,12 @@ enum StackOverflowReporter {
         action.__sigaction_handler.sa_sigaction = handleFault
         action.sa_flags = SA_SIGINFO | SA_ONSTACK
         sigemptyset(&action.sa_mask)
-        sigaction(SIGSEGV, &action, &previousSegmentationAction)
-        sigaction(SIGBUS, &action, &previousBusAction)
+        // Save the old actions first: once ours is installed, a fault on any thread may run the
+        // handler, which reads them.
+        sigaction(SIGSEGV, nil, &previousSegmentationAction)
+        sigaction(SIGBUS, nil, &previousBusAction)
+        sigaction(SIGSEGV, &action, nil)
+        sigaction(SIGBUS, &action, nil)
         return true
     }()
 

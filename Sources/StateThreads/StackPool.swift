@@ -164,7 +164,10 @@ struct StackPool {
     // snippet: map-stack
     private mutating func mapStack() throws -> StackRegion {
         let size = StackRegion.guardSize + stackSize
-        // MAP_NORESERVE: only touched pages count against memory; MAP_STACK: no huge pages.
+        // Untouched pages cost nothing in any anonymous mapping: the kernel supplies a page at its
+        // first touch. MAP_NORESERVE changes only the accounting: the stack is not counted in the
+        // commit charge (Committed_AS), as it would be in full otherwise (ignored when
+        // vm.overcommit_memory is 2, strict). MAP_STACK: no transparent huge pages.
         let flags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK
         guard let base = mmap(nil, size, PROT_READ | PROT_WRITE, flags, -1, 0),
               base != UnsafeMutableRawPointer(bitPattern: -1) else {

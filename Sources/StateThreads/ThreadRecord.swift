@@ -77,6 +77,8 @@ struct ThreadRecord {
     var stackUseReport: UnsafeMutablePointer<Int>?
     /// The memory the thread runs on.
     let stack: StackRegion
+    /// What a sanitizer build tells the sanitizers about this thread (empty otherwise).
+    var fiber = FiberState()
 
     init(stack: StackRegion) {
         self.stack = stack

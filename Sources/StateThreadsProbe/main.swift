@@ -1,6 +1,7 @@
 // StateThreadsProbe: experiments with the StateThreads runtime that end a process, or that
 // need one of their own — run by the runtime tests in a child process, and by Chapter 5's readers.
 //
+//     StateThreadsProbe two-stacks         switch to a new stack and back: the runtime's first step
 //     StateThreadsProbe overflow           recurse until the stack overflows (guard page)
 //     StateThreadsProbe overflow-canary    the same on a stack without a guard page
 //     StateThreadsProbe exclusivity        two green threads switch inside `modify` accesses
@@ -121,15 +122,17 @@ do {
         Log.plain("both modify accesses completed: balance \(account.balance)")
     case "deadlock":
         try Scheduler.run {
-            let mutex = Mutex()
-            let condition = Condition()
+            let mutex = GreenMutex()
+            let condition = GreenCondition()
             mutex.lock()
             try condition.wait(mutex)  // nobody will ever signal
         }
     case "stack-depth":
         try Scheduler.run { try measureStackDepth() }
+    case "two-stacks":
+        switchToANewStackAndBack()
     default:
-        Log.plain("usage: StateThreadsProbe overflow | overflow-canary | exclusivity | deadlock | stack-depth")
+        Log.plain("usage: StateThreadsProbe two-stacks | overflow | overflow-canary | exclusivity | deadlock | stack-depth")
         exit(2)
     }
 } catch {

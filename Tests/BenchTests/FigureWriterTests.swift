@@ -5,7 +5,7 @@
 // element fails here rather than in a reader's browser. The CSV is read back with a small
 // RFC 4180 parser written for the test.
 
-@testable import Bench
+@testable import BenchKit
 import Foundation
 import FoundationXML
 import Testing
@@ -176,6 +176,23 @@ struct FigureWriterTests {
         #expect(series[0].name.hasPrefix("Part2Threaded: 17.0 KiB/connection"))
         #expect(series[0].points.map(\.x) == [0, 1000, 10000])
         #expect(series[0].points.map(\.y) == [14, 30, 180])  // MiB: before, with 1,000, with 10,000
+    }
+
+    @Test("a server sized to the load gets no point at 0 connections: each of its rows has a baseline of its own")
+    func memoryChartOfAPoolSizedToTheLoad() throws {
+        let pool = ServerUnderTest(name: "Part3Pool", executable: "/x/Part3Pool")  // --threads {clients}
+        let idle = [
+            IdleMeasurement(server: "Part3Pool", connections: 1000, baselineResidentBytes: 22 << 20, heldResidentBytes: 35 << 20, threads: 1002),
+            IdleMeasurement(server: "Part3Pool", connections: 10000, baselineResidentBytes: 103 << 20, heldResidentBytes: 229 << 20, threads: 10002),
+        ]
+        let figures = ComparisonFigures(
+            load: [], idle: idle, machine: testMachine, command: "swift run -c release Bench compare",
+            messageBytes: 64, duration: 1, servers: [pool])
+        let series = try seriesInSVG(figures.memoryChart.render())
+        #expect(series.count == 1)
+        #expect(series[0].name.contains("--threads {clients}"))
+        #expect(series[0].points.map(\.x) == [1000, 10000])
+        #expect(series[0].points.map(\.y) == [35, 229])
     }
 
     @Test("a server wears the same colour in every chart, even one that leaves another server out")

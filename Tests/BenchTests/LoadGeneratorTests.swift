@@ -6,7 +6,7 @@
 // some verified messages. No test asserts how fast anything is.
 
 import ArgumentParser
-@testable import Bench
+@testable import BenchKit
 import Glibc
 import ServerCore
 import Testing

@@ -3,8 +3,9 @@
 // the pthread measurements run and return plausible (positive, finite) numbers; the toy
 // server's byte-at-a-time mode is still the protocol. No number is compared with a speed.
 
-@testable import Bench
+@testable import BenchKit
 import Glibc
+import Harness
 import Testing
 
 /// The folder of the test executable, where SwiftPM also puts the Bench executable.
@@ -12,13 +13,13 @@ let buildFolder: String = ServerUnderTest.benchFolder
 
 @Suite("Runner, sampler, micro-benchmarks")
 struct RunnerAndMicroBenchmarkTests {
-    @Test("ServerRunner starts a server on port 0, learns its port, and the load runs against it")
+    @Test("ServerProcess starts a server on port 0, learns its port, and the load runs against it")
     func serverRunner() throws {
         let bench = buildFolder + "/Bench"
         try #require(access(bench, X_OK) == 0, "no Bench executable at \(bench)")
         let log = "/tmp/bench-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
         defer { unlink(log) }
-        let runner = try ServerRunner(name: "toy-server", executable: bench, arguments: ["toy-server"], logPath: log)
+        let runner = try ServerProcess(path: bench, name: "toy-server", arguments: ["toy-server"], outputPath: log)
         defer { runner.stop() }
         #expect(runner.port != 0)
         let sample = try runner.sampler.sample()
@@ -31,12 +32,12 @@ struct RunnerAndMicroBenchmarkTests {
         #expect(kill(runner.pid, 0) == -1)  // stopped and reaped
     }
 
-    @Test("ServerRunner reports a server that exits instead of listening")
+    @Test("ServerProcess reports a server that exits instead of listening")
     func serverThatExits() throws {
         let log = "/tmp/bench-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
         defer { unlink(log) }
-        #expect(throws: ServerStartError.self) {
-            _ = try ServerRunner(name: "false", executable: "/bin/false", arguments: [], logPath: log, startTimeout: 5)
+        #expect(throws: HarnessError.self) {
+            _ = try ServerProcess(path: "/bin/false", name: "false", outputPath: log, startupTimeout: 5)
         }
     }
 

@@ -9,6 +9,7 @@
 // such a check pass more easily, never fail, so the tests stay free of timing assumptions.
 
 import Glibc
+import Harness
 import ServerCore
 import Testing
 

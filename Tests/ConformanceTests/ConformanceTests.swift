@@ -2,10 +2,12 @@
 //
 // Black box: each test starts a built server executable on port 0, drives it over real sockets
 // and asserts the exact bytes that come back. Every session runs against every server in
-// `servers`, so adding a server to the tutorial is one line in that list. What differs between
-// the models (who waits for whom) is in BehaviourTests; here they must all look the same.
+// `Servers.all`, so adding a server to the tutorial is one line (TestedServers.swift). What
+// differs between the models (who waits for whom) is in BehaviourTests; here they must all look
+// the same.
 
 import Glibc
+import Harness
 import ServerCore
 import Testing
 
@@ -19,13 +21,7 @@ private func firstDifference(_ got: [UInt8], _ expected: [UInt8]) -> String {
 
 @Suite("Conformance: every server, the same bytes")
 struct ConformanceTests {
-    /// Every server executable. A new Part is one more name here.
-    static let servers = ["Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads"]
-
-    /// The servers that serve more than one client at a time.
-    static let concurrentServers = servers.filter { $0 != "Part1Sequential" }
-
-    @Test("greets a new client with *", arguments: servers)
+    @Test("greets a new client with *", arguments: Servers.all)
     func greets(server name: String) throws {
         try withServer(name) { server in
             let client = try TestClient.connect(port: server.port)
@@ -35,12 +31,12 @@ struct ConformanceTests {
         }
     }
 
-    @Test("answers the seed vector, chunk by chunk, with the state carried across chunks", arguments: servers)
+    @Test("answers the seed vector, chunk by chunk, with the state carried across chunks", arguments: Servers.all)
     func seedVector(server name: String) throws {
         try withServer(name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
             defer { client.close() }
-            for (input, reply) in seedChunks {
+            for (input, reply) in seedConversation {
                 try client.send(input)
                 #expect(try client.receive(reply) == reply, "reply to \(input)")
             }
@@ -48,7 +44,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test("ignores every byte outside a message", arguments: servers)
+    @Test("ignores every byte outside a message", arguments: Servers.all)
     func ignoresBytesOutsideMessages(server name: String) throws {
         try withServer(name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
@@ -61,13 +57,13 @@ struct ConformanceTests {
         }
     }
 
-    @Test("answers a message that arrives one byte per write", arguments: servers)
+    @Test("answers a message that arrives one byte per write", arguments: Servers.all)
     func messageSplitAcrossManyWrites(server name: String) throws {
         try withServer(name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
             defer { client.close() }
             var machine = ProtocolMachine()
-            for byte in seedChunks.map(\.input).joined().utf8 {
+            for byte in seedConversation.map(\.send).joined().utf8 {
                 try client.send([byte])
                 if let expected = machine.step(byte) {
                     let got = try client.receive(exactly: 1)
@@ -78,7 +74,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test("answers a 1 MB message in full while still reading it", arguments: servers)
+    @Test("answers a 1 MB message in full while still reading it", arguments: Servers.all)
     func largeMessage(server name: String) throws {
         try withServer(name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
@@ -99,7 +95,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test("survives clients that reset at once, leave mid-message, reset, or hang up before their replies", arguments: servers)
+    @Test("survives clients that reset at once, leave mid-message, reset, or hang up before their replies", arguments: Servers.all)
     func clientsThatLeaveAbruptly(server name: String) throws {
         try withServer(name) { server in
             // Impatient clients reset before the greeting, perhaps before they are even accepted:
@@ -133,7 +129,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test("closes every client's descriptor: 200 clients come and go, none leak", arguments: servers)
+    @Test("closes every client's descriptor: 200 clients come and go, none leak", arguments: Servers.all)
     func noDescriptorLeaks(server name: String) throws {
         try withServer(name) { server in
             let baseline = server.openDescriptorCount()
@@ -158,7 +154,7 @@ struct ConformanceTests {
         }
     }
 
-    @Test("a client that sends but never reads does not stop another being served", arguments: concurrentServers)
+    @Test("a client that sends but never reads does not stop another being served", arguments: Servers.concurrent)
     func clientThatNeverReads(server name: String) throws {
         try withServer(name) { server in
             // Small buffers, so the hog's connection fills up after kilobytes, not megabytes.
@@ -182,10 +178,10 @@ struct ConformanceTests {
         }
     }
 
-    @Test("survives 64 KB of random bytes, then serves the next client", arguments: servers)
+    @Test("survives 64 KB of random bytes, then serves the next client", arguments: Servers.all)
     func garbage(server name: String) throws {
         try withServer(name) { server in
-            var generator = SeededGenerator(seed: 0xBAD_B17E5)
+            var generator = SplitMix64(seed: 0xBAD_B17E5)
             let garbage = (0..<65_536).map { _ in UInt8.random(in: 0...0xFF, using: &generator) }
             var machine = ProtocolMachine()
             let expected = machine.feed(garbage)

@@ -6,7 +6,8 @@
 // the reader's reads are and where it dawdles. Replaying a seed replays all of that; only the
 // interleaving with the other clients and the server is left to the machine.
 
-import Synchronization
+import Harness
+import ServerCore
 
 /// One run of the fuzz test: how many clients, and the script of each.
 struct FuzzRunScript {
@@ -17,7 +18,7 @@ struct FuzzRunScript {
     /// 640 KiB each, so a run is about 4 MB.
     init(seed: UInt64) {
         self.seed = seed
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         let count = 8 + Int(generator.next() % 3)
         let big = Int(generator.next() % UInt64(count))
         clients = (0..<count).map { index in
@@ -34,7 +35,7 @@ struct FuzzRunScript {
     /// The script for `seed`, made once and then shared by every server's run of it: making a
     /// run's 4 MB and their replies takes about a second in this unoptimised test build.
     static func shared(seed: UInt64) -> FuzzRunScript {
-        made.withLock { made in
+        madeLock.withLock {
             if let script = made[seed] { return script }
             let script = FuzzRunScript(seed: seed)
             made[seed] = script
@@ -42,7 +43,11 @@ struct FuzzRunScript {
         }
     }
 
-    private static let made = Mutex<[UInt64: FuzzRunScript]>([:])
+    // A pthread mutex (ServerCore's Lock), which ThreadSanitizer knows: with Synchronization's
+    // Mutex here, it reported two holders' accesses to `made` as a race.
+    private static let madeLock = Lock()
+    // nonisolated(unsafe): read and written only with `madeLock` held.
+    nonisolated(unsafe) private static var made: [UInt64: FuzzRunScript] = [:]
 }
 
 /// One client's part in a run.
@@ -61,7 +66,7 @@ struct FuzzClientScript: Sendable {
 
     init(index: Int, seed: UInt64, volume: Int) {
         self.index = index
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         waitsForGreeting = generator.next() % 2 == 0
         writerSeed = generator.next()
         readerSeed = generator.next()
@@ -73,7 +78,7 @@ struct FuzzClientScript: Sendable {
     private static let end = UInt8(ascii: "$")
 
     /// At least `volume` bytes, segment after segment, each of a randomly chosen kind.
-    private static func makeBytes(volume: Int, letter: UInt8, using generator: inout SeededGenerator) -> [UInt8] {
+    private static func makeBytes(volume: Int, letter: UInt8, using generator: inout SplitMix64) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(volume + 300_000)
         while bytes.count < volume {
@@ -132,7 +137,7 @@ struct FuzzClientScript: Sendable {
     }
 
     /// A length from `small` three times in five, else from `large`.
-    private static func pickLength(small: ClosedRange<Int>, large: ClosedRange<Int>, using generator: inout SeededGenerator) -> Int {
+    private static func pickLength(small: ClosedRange<Int>, large: ClosedRange<Int>, using generator: inout SplitMix64) -> Int {
         Int.random(in: generator.next() % 5 < 3 ? small : large, using: &generator)
     }
 
@@ -140,7 +145,7 @@ struct FuzzClientScript: Sendable {
 
     /// `count` random bytes, eight from each draw (this runs unoptimised, and byte by byte
     /// `UInt8.random` took seconds for a run's 4 MB).
-    private static func randomBytes(_ count: Int, using generator: inout SeededGenerator) -> [UInt8] {
+    private static func randomBytes(_ count: Int, using generator: inout SplitMix64) -> [UInt8] {
         [UInt8](unsafeUninitializedCapacity: count) { buffer, initialized in
             var index = 0
             while index < count {
@@ -156,7 +161,7 @@ struct FuzzClientScript: Sendable {
     }
 
     /// Random bytes without `avoided` (each one drawn becomes the next byte value up).
-    private static func randomBytes(_ count: Int, avoiding avoided: UInt8, using generator: inout SeededGenerator) -> [UInt8] {
+    private static func randomBytes(_ count: Int, avoiding avoided: UInt8, using generator: inout SplitMix64) -> [UInt8] {
         var bytes = randomBytes(count, using: &generator)
         for index in bytes.indices where bytes[index] == avoided { bytes[index] = avoided + 1 }
         return bytes
@@ -165,10 +170,10 @@ struct FuzzClientScript: Sendable {
 
 /// How the writer cuts its bytes into sends and where it pauses.
 struct WriterSchedule {
-    private var generator: SeededGenerator
+    private var generator: SplitMix64
 
     init(seed: UInt64) {
-        generator = SeededGenerator(seed: seed)
+        generator = SplitMix64(seed: seed)
     }
 
     /// Bytes for the next send: tiny (1-16) three times in ten, up to a page four times, else up to 128 KiB.
@@ -192,10 +197,10 @@ struct WriterSchedule {
 
 /// How big the reader's reads are and where it dawdles, while the writer goes on writing.
 struct ReaderSchedule {
-    private var generator: SeededGenerator
+    private var generator: SplitMix64
 
     init(seed: UInt64) {
-        generator = SeededGenerator(seed: seed)
+        generator = SplitMix64(seed: seed)
     }
 
     /// The most bytes to take in the next read: 1-64 one time in ten, else 1-64 KiB.

@@ -9,6 +9,7 @@
 // must say so: a wrong reply byte, with the seed and the client.
 
 import Glibc
+import Harness
 import ServerCore
 import Synchronization
 import Testing

@@ -5,6 +5,7 @@
 // parts whose failure would be silent.
 
 import Glibc
+import Harness
 import ServerCore
 import Testing
 

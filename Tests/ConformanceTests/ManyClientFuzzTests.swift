@@ -22,6 +22,7 @@
 // seconds, when the run passes `runTimeout`, or when another client has already failed.
 
 import Glibc
+import Harness
 import ServerCore
 import Synchronization
 import Testing
@@ -36,11 +37,11 @@ struct ManyClientFuzzTests {
     /// A run (about 4 MB) takes seconds; this is the backstop for one that trickles on forever.
     static let runTimeout = 240.0
 
-    @Test("8-10 clients at once, random scripts; every reply byte equals the reference model's", arguments: ConformanceTests.servers)
+    @Test("8-10 clients at once, random scripts; every reply byte equals the reference model's", arguments: Servers.all)
     func manyClientsAtOnce(server name: String) throws {
         if let only = FuzzSeeds.environment("FUZZ_SERVER") {
-            guard ConformanceTests.servers.contains(only) else {
-                throw HarnessError("FUZZ_SERVER=\(only) is none of \(ConformanceTests.servers)")
+            guard Servers.all.contains(only) else {
+                throw HarnessError("FUZZ_SERVER=\(only) is none of \(Servers.all)")
             }
             if only != name { try Test.cancel("FUZZ_SERVER=\(only): fuzzing that server only") }
         }
@@ -199,15 +200,19 @@ final class FuzzClient: Sendable {
 }
 
 /// The clients of one run, and what the run has seen so far.
-final class FuzzRun: Sendable {
+// @unchecked Sendable: `failures`, the one variable, is read and written with `failuresLock` held;
+// everything else is a constant or an atomic.
+final class FuzzRun: @unchecked Sendable {
     let server: String
     let seed: UInt64
     let clients: [FuzzClient]
     /// Bytes moved by every client together, in either direction: the stall watch's clock.
     let progress = Atomic<Int>(0)
     let aborted = Atomic<Bool>(false)
-    private let failures = Mutex<[String]>([])
-    private let deadline = Deadline(after: ManyClientFuzzTests.runTimeout)
+    // A pthread mutex (ServerCore's Lock), which ThreadSanitizer knows (see FuzzRunScript.made).
+    private let failuresLock = Lock()
+    private var failures: [String] = []
+    private let deadline = Deadline(secondsFromNow: ManyClientFuzzTests.runTimeout)
 
     init(server: String, seed: UInt64, clients: [FuzzClient]) {
         self.server = server
@@ -230,13 +235,13 @@ final class FuzzRun: Sendable {
     }
 
     private func fail(_ message: String) {
-        failures.withLock { $0.append(message) }
+        failuresLock.withLock { failures.append(message) }
         aborted.store(true, ordering: .sequentiallyConsistent)
     }
 
     /// The report of a failed run, nil if none failed.
     func report() -> String? {
-        let failures = failures.withLock { $0 }
+        let failures = failuresLock.withLock { self.failures }
         guard let first = failures.first else { return nil }
         var report = "fuzz failure on \(server), seed \(describeSeed(seed)), \(first)\n\(replayHint(seed, server))"
         if failures.count > 1 {
@@ -382,7 +387,7 @@ final class FuzzRun: Sendable {
         init(_ run: FuzzRun) {
             self.run = run
             lastProgress = run.progress.load(ordering: .relaxed)
-            since = Deadline(after: ManyClientFuzzTests.stallTimeout)
+            since = Deadline(secondsFromNow: ManyClientFuzzTests.stallTimeout)
         }
 
         mutating func check(_ client: FuzzClient, _ doing: @autoclosure () -> String) throws {
@@ -390,7 +395,7 @@ final class FuzzRun: Sendable {
             let progress = run.progress.load(ordering: .relaxed)
             if progress != lastProgress {
                 lastProgress = progress
-                since = Deadline(after: ManyClientFuzzTests.stallTimeout)
+                since = Deadline(secondsFromNow: ManyClientFuzzTests.stallTimeout)
             } else if since.hasPassed {
                 throw FuzzFailure("stuck \(doing()): no client of the run has sent or received a byte for \(Int(ManyClientFuzzTests.stallTimeout)) s")
             }

@@ -6,6 +6,7 @@
 // timeout, so no assertion depends on how fast the machine is.
 
 import Glibc
+import Harness
 import ServerCore
 import Testing
 

@@ -6,6 +6,7 @@
 // is written straight from the rules, shares no code with ServerCore, and is itself checked
 // below against the seed vector and the corner cases the rules spell out.
 
+import Harness
 import Testing
 
 /// The protocol as a two-state machine, one byte at a time.
@@ -68,8 +69,8 @@ struct ReferenceModelTests {
 
     @Test("greets first, then answers the seed vector with the state carried across chunks")
     func seedVector() {
-        let script = seedChunks.map(\.input).joined()
-        let expected = "*" + seedChunks.map(\.reply).joined()
+        let script = seedConversation.map(\.send).joined()
+        let expected = "*" + seedConversation.map(\.reply).joined()
         #expect(ReferenceModel.expectedReplies(to: Array(script.utf8)) == Array(expected.utf8))
     }
 

@@ -7,6 +7,7 @@
 
 @testable import Exercises
 import Glibc
+import Harness
 import ServerCore
 import Testing
 

@@ -2,6 +2,7 @@
 // among equal deadlines, and never before their deadline.
 
 @testable import Exercises
+import Harness
 import Testing
 
 @Test(.exercise("05-1"))

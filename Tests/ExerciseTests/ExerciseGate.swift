@@ -1,12 +1,12 @@
-// ExerciseGate: the trait that skips an exercise the learner has not attempted, with its hint.
+// ExerciseGate: the trait that skips an exercise the learner has not attempted, in one line.
 //
 // Every exercise has one test, `exercise<id>_<name>()`, which carries `.exercise("<id>")`. Before
 // it runs, the gate looks at the exercise's file in the folder this build compiled (see
 // Package.swift): while the learner's stub still holds the line `// I AM NOT DONE`, the test is
-// skipped and `swift test` prints one line with the exercise, the file to edit and the hint from
-// ExerciseCatalog, so a fresh clone is green. (One test per exercise, because Swift Testing
-// repeats a suite's skip message for every test in it.) A
-// reference solution (EXERCISES=solutions) holding the line is an error instead: solutions must
+// skipped and `swift test` prints one line with the exercise, the file to edit and the command
+// that shows its hint (ExerciseCatalog's `notAttemptedMessage`), so a fresh clone is green. (One
+// test per exercise, because Swift Testing repeats a suite's skip message for every test in it.)
+// A reference solution (EXERCISES=solutions) holding the line is an error instead: solutions must
 // be complete, and CI must see every one of them run.
 
 import ExerciseCatalog

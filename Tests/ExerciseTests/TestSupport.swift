@@ -199,28 +199,6 @@ func pause(seconds: Double) {
     usleep(UInt32(seconds * 1_000_000))
 }
 
-/// A small, seeded random number generator (SplitMix64), so a failing random test fails the
-/// same way every run.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// The example conversation of Chapter 0: three chunks and the replies each one earns.
-let seedConversation: [(send: String, reply: String)] = [
-    ("^abc$de^abte$f", "bcdbcuf"),
-    ("xyz^123", "234"),
-    ("25$^ab0000$abab", "36bc1111"),
-]
-
 /// Runs one check of an exercise's test. The checks of a test run one after the other and each
 /// runs even if an earlier one failed; an error a check throws fails the test with the check's
 /// name, at the line that ran it.

@@ -145,6 +145,11 @@ final class Collected: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
     }
 
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
     func store(_ list: [Int], at index: Int) {
         pthread_mutex_lock(mutex)
         lists[index] = list
@@ -166,6 +171,11 @@ final class Finished: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)  // never moves
 
     init() { pthread_mutex_init(mutex, nil) }
+
+    deinit {
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
 
     func record(_ result: String) {
         pthread_mutex_lock(mutex)

@@ -6,20 +6,13 @@
 // input (and many random splits of a long one), and random byte streams checked against a tiny
 // reference model written here, independently of the code under test.
 
+import Harness  // the seed conversation and SplitMix64, shared with the other suites
 import ServerCore
 import Testing
 
-/// The seed test vector: three chunks a client sends, one after the other, on one connection,
-/// and the replies each chunk earns. The state carries from chunk to chunk.
-let seedChunks: [(input: String, reply: String)] = [
-    ("^abc$de^abte$f", "bcdbcuf"),
-    ("xyz^123", "234"),
-    ("25$^ab0000$abab", "36bc1111"),
-]
-
 /// The whole seed input and the whole reply, as one stream.
-let seedInput = Array(seedChunks.map(\.input).joined().utf8)
-let seedReply = Array(seedChunks.map(\.reply).joined().utf8)
+let seedInput = Array(seedConversation.map(\.send).joined().utf8)
+let seedReply = Array(seedConversation.map(\.reply).joined().utf8)
 
 /// An independent statement of the protocol: a boolean for the state, and nothing shared with
 /// `ProtocolMachine` except the spec. Returns the replies and whether the stream ends in a message.
@@ -38,23 +31,6 @@ func referenceReplies(to input: [UInt8], startingInMessage: Bool = false) -> (re
     return (reply, inMessage)
 }
 
-/// A small, seeded pseudo-random generator (SplitMix64), so a failing case can be replayed.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// Feeds `input` to a fresh machine in pieces of the given lengths and returns all the replies.
 func replies(to input: [UInt8], splitInto lengths: [Int]) -> (reply: [UInt8], machine: ProtocolMachine) {
     var machine = ProtocolMachine()
@@ -69,7 +45,7 @@ func replies(to input: [UInt8], splitInto lengths: [Int]) -> (reply: [UInt8], ma
 }
 
 /// Random piece lengths (each 1...maxPiece) that add up to `count`.
-func randomSplit(of count: Int, maxPiece: Int, using generator: inout SeededGenerator) -> [Int] {
+func randomSplit(of count: Int, maxPiece: Int, using generator: inout SplitMix64) -> [Int] {
     var lengths: [Int] = []
     var left = count
     while left > 0 {
@@ -85,7 +61,7 @@ struct ProtocolMachineTests {
     @Test("the seed vectors, chunk by chunk, with the state carried across chunks")
     func seedVectors() {
         var machine = ProtocolMachine()
-        for (input, expected) in seedChunks {
+        for (input, expected) in seedConversation {
             let reply = machine.feed(Array(input.utf8))
             #expect(String(decoding: reply, as: UTF8.self) == expected, "reply to \(input)")
         }
@@ -103,8 +79,8 @@ struct ProtocolMachineTests {
     func everySplitOfAShortInput() {
         // The end of chunk 2 and all of chunk 3: a message that is open when the chunk boundary
         // falls, 19 bytes, so 2^18 = 262,144 ways to cut it.
-        let input = Array("^123".utf8) + Array(seedChunks[2].input.utf8)
-        let expected = Array("234".utf8) + Array(seedChunks[2].reply.utf8)
+        let input = Array("^123".utf8) + Array(seedConversation[2].send.utf8)
+        let expected = Array("234".utf8) + Array(seedConversation[2].reply.utf8)
         let cuts = input.count - 1
         var failures = 0
         for mask in 0..<(1 << cuts) {
@@ -131,7 +107,7 @@ struct ProtocolMachineTests {
 
     @Test("many random ways of cutting the whole seed input into reads give the seed replies")
     func randomSplitsOfTheSeedInput() {
-        var generator = SeededGenerator(seed: 0x5EED)
+        var generator = SplitMix64(seed: 0x5EED)
         for _ in 0..<20_000 {
             let lengths = randomSplit(of: seedInput.count, maxPiece: 8, using: &generator)
             let (reply, _) = replies(to: seedInput, splitInto: lengths)
@@ -142,7 +118,7 @@ struct ProtocolMachineTests {
 
     @Test("random byte streams, randomly split, match the reference model", arguments: [1, 2, 3, 4, 5, 6, 7, 8] as [UInt64])
     func randomStreamsMatchTheReference(seed: UInt64) {
-        var generator = SeededGenerator(seed: seed)
+        var generator = SplitMix64(seed: seed)
         for round in 0..<200 {
             // Mostly markers, so messages open and close often; the rest any byte at all.
             let count = Int.random(in: 0...2_000, using: &generator)

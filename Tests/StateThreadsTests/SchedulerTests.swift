@@ -1,6 +1,6 @@
 // SchedulerTests: the promises of the green-thread scheduler, checked inside Scheduler.run.
 //
-// Order is the heart of it: a FIFO run queue and switches only at blocking calls make the
+// Order is the heart of it: a FIFO run queue and switches only inside runtime calls make the
 // interleaving of green threads deterministic, so these tests assert exact sequences, not
 // "eventually". Times are asserted only as lower bounds (a sleeper never wakes early); a slow
 // machine can make the tests slower, never make them fail.
@@ -139,8 +139,8 @@ struct SchedulerTests {
             var log: [Int] = []
         }
         let results = (0..<3).map { _ in Result() }
-        let threads = results.map { result in
-            KernelThread {
+        let threads = try results.map { result in
+            try JoinableThread {
                 try? Scheduler.run {
                     for round in 0..<1000 {
                         result.log.append(round)
@@ -151,28 +151,5 @@ struct SchedulerTests {
         }
         threads.forEach { $0.join() }
         for result in results { #expect(result.log == Array(0..<1000)) }
-    }
-}
-
-/// A joinable pthread running a closure (for the test above).
-final class KernelThread {
-    private final class Body {
-        let run: () -> Void
-        init(_ run: @escaping () -> Void) { self.run = run }
-    }
-
-    private var thread = pthread_t()
-
-    init(_ body: @escaping () -> Void) {
-        let argument = Unmanaged.passRetained(Body(body)).toOpaque()
-        let result = pthread_create(&thread, nil, { argument in
-            Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue().run()
-            return nil
-        }, argument)
-        precondition(result == 0, "pthread_create failed")
-    }
-
-    func join() {
-        pthread_join(thread, nil)
     }
 }

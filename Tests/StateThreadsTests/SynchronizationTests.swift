@@ -1,4 +1,4 @@
-// SynchronizationTests: Mutex, Condition, join and interrupt between green threads.
+// SynchronizationTests: GreenMutex, GreenCondition, join and interrupt between green threads.
 
 import Glibc
 import ServerCore
@@ -7,14 +7,14 @@ import Testing
 
 @Suite("StateThreads: mutex, condition, interrupt")
 struct SynchronizationTests {
-    @Test("a Mutex keeps a critical section exclusive even when it yields inside")
+    @Test("a GreenMutex keeps a critical section exclusive even when it yields inside")
     func mutexExclusion() throws {
         var counter = 0
         var inside = 0
         var mostInside = 0
         var order: [Int] = []
         try Scheduler.run {
-            let mutex = Mutex()
+            let mutex = GreenMutex()
             var threads: [GreenThread] = []
             for worker in 0..<5 {
                 threads.append(try Scheduler.spawn {
@@ -43,8 +43,8 @@ struct SynchronizationTests {
     func conditionSignalAndBroadcast() throws {
         var woke: [Int] = []
         try Scheduler.run {
-            let mutex = Mutex()
-            let condition = Condition()
+            let mutex = GreenMutex()
+            let condition = GreenCondition()
             var threads: [GreenThread] = []
             for waiter in 0..<4 {
                 threads.append(try Scheduler.spawn {
@@ -66,11 +66,11 @@ struct SynchronizationTests {
         }
     }
 
-    @Test("Condition.wait with a timeout throws timedOut, no earlier than the timeout, with the mutex held")
+    @Test("GreenCondition.wait with a timeout throws timedOut, no earlier than the timeout, with the mutex held")
     func conditionTimeout() throws {
         try Scheduler.run {
-            let mutex = Mutex()
-            let condition = Condition()
+            let mutex = GreenMutex()
+            let condition = GreenCondition()
             let start = MonotonicClock.now()
             mutex.lock()
             #expect(throws: GreenThreadError.timedOut) { try condition.wait(mutex, timeout: .milliseconds(30)) }

@@ -9,8 +9,8 @@ import StateThreads
 
 /// At most `permits` green threads hold a permit at any time.
 final class GreenSemaphore {
-    private let mutex = Mutex()
-    private let available = Condition()
+    private let mutex = GreenMutex()
+    private let available = GreenCondition()
     private var permits: Int
 
     init(permits: Int) {

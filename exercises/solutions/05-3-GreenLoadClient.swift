@@ -2,7 +2,8 @@
 //
 // Each client is the obvious blocking code — connect, read, write, read — on a green thread, so a
 // thousand of them cost a thousand small stacks and one kernel thread. The counter needs no lock:
-// green threads switch only inside blocking calls, and `successes += 1` is not one.
+// green threads switch only inside calls into the runtime (a socket call, a wait, a join, a
+// yield), and `successes += 1` makes none: it runs from start to end without another thread.
 
 import ServerCore
 import StateThreads

@@ -36,5 +36,7 @@ static inline void cs_set_current_scheduler(void *_Nullable scheduler) { cs_sche
 
 // The Swift runtime's exclusivity hooks, which the scheduler calls around every switch.
 #include "SwiftExclusivity.h"
+// The sanitizers' fiber hooks, called around every switch in sanitizer builds only.
+#include "SanitizerFibers.h"
 
 #endif

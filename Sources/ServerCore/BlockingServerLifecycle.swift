@@ -1,0 +1,45 @@
+// BlockingServerLifecycle: everything a blocking server (Parts 1-3) does around its accept loop.
+//
+// Before the loop: block SIGINT and SIGTERM (first, before any thread exists: ShutdownSignal),
+// open the listening socket and announce it, open the books every server keeps (LiveClients,
+// ServerStats), and start the thread that turns a signal into a graceful shutdown. After the
+// loop: wait for the drain, close the listener and print the summary line, last. Chapter 3
+// explains all of it; Chapters 1 and 2 only need to know that `isShuttingDown` is why their
+// accept loops end. Each Part's main.swift opens with its loop and hands it one of these.
+
+public final class BlockingServerLifecycle: Sendable {
+    /// The listening socket, announced with `listening on HOST:PORT`.
+    public let listener: Socket
+    /// The clients being served, for the drain (see `serveClient`).
+    public let clients = LiveClients()
+    /// The numbers the summary line reports (see `serveClient`).
+    public let stats = ServerStats()
+    private let shutdown: ShutdownSignal
+    private let drainTimeout: Double
+
+    /// Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts later),
+    /// then opens the listening socket. Call it first thing in `run`, before any thread exists.
+    public init(_ options: ServerOptions) throws {
+        shutdown = ShutdownSignal()  // first: blocks SIGINT/SIGTERM before any thread starts
+        listener = try startListening(options)
+        drainTimeout = options.drainTimeout
+    }
+
+    /// Starts the signal thread: on SIGINT or SIGTERM it stops the listener accepting, calls
+    /// `alsoWake` (Part 3 closes its pool there), and drains the clients for at most
+    /// `--drain-timeout` seconds.
+    public func startShutdownThread(alsoWake: @escaping @Sendable () -> Void = {}) throws {
+        try shutdown.start(listener: listener, clients: clients, drainTimeout: drainTimeout, alsoWake: alsoWake)
+    }
+
+    /// Whether a shutdown has begun: an accept loop checks it when `accept` fails.
+    public var isShuttingDown: Bool { shutdown.isRequested }
+
+    /// After the accept loop has ended (and the Part has joined its own threads): waits for the
+    /// drain, closes the listener, and prints the summary line as the last line of output.
+    public func finish() {
+        shutdown.waitForDrain()
+        listener.close()
+        Log.plain(stats.summaryLine)
+    }
+}
