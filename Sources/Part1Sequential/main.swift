@@ -21,6 +21,7 @@ struct Part1Sequential: ParsableCommand {
         let listener = try startListening(server)
         let clients = LiveClients()
         let stats = ServerStats()
+        let work = server.makeWork()  // --work: CPU per message (Chapter 8)
         try shutdown.start(listener: listener, clients: clients, drainTimeout: server.drainTimeout)
         // snippet: sequential-loop
         while true {
@@ -34,7 +35,7 @@ struct Part1Sequential: ParsableCommand {
                 continue
             }
             Log.line("\(peer) connected")
-            serveClient(client, peer: peer, clients: clients, stats: stats)  // blocks until this client leaves
+            serveClient(client, peer: peer, clients: clients, stats: stats, work: work)  // blocks until this client leaves
         }
         // end snippet
         shutdown.waitForDrain()

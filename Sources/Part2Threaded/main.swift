@@ -30,6 +30,7 @@ struct Part2Threaded: ParsableCommand {
         let slots = ClientSlots(limit: maxClients)
         let clients = LiveClients()
         let stats = ServerStats()
+        let work = server.makeWork()  // --work: CPU per message (Chapter 8)
         try shutdown.start(listener: listener, clients: clients, drainTimeout: server.drainTimeout)
         // snippet: accept-loop
         while true {
@@ -47,7 +48,7 @@ struct Part2Threaded: ParsableCommand {
             Log.line("\(peer) connected (\(slots.active) active)")
             do {
                 try startDetachedThread {
-                    serveClient(client, peer: peer, clients: clients, stats: stats)
+                    serveClient(client, peer: peer, clients: clients, stats: stats, work: work)
                     slots.release()  // last: the main thread waits for every slot before it exits
                 }
             } catch {

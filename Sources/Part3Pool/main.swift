@@ -32,7 +32,8 @@ struct Part3Pool: ParsableCommand {
         let listener = try startListening(server)
         let clients = LiveClients()
         let stats = ServerStats()
-        let pool = try ThreadPool(threads: threads, queueCapacity: queueCapacity, clients: clients, stats: stats)
+        let pool = try ThreadPool(
+            threads: threads, queueCapacity: queueCapacity, clients: clients, stats: stats, work: server.makeWork())
         Log.line("\(threads) worker threads, queue capacity \(queueCapacity)")
         try shutdown.start(listener: listener, clients: clients, drainTimeout: server.drainTimeout) {
             // Wakes the accept loop if it waits for room, and every idle worker.
