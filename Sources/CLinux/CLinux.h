@@ -1,7 +1,7 @@
 // CLinux.h: Linux-only system headers that `import Glibc` does not bring into Swift.
 //
 // Header-only on purpose: nothing here is compiled, Swift imports the declarations straight from
-// the system headers. The event loop of Part 4 needs epoll and signalfd; the green-thread
+// the system headers. The event loop of Part 4 needs epoll, signalfd and eventfd; the green-thread
 // scheduler of Part 5 sleeps in the same epoll. `accept4` lives in <sys/socket.h> but is declared
 // only under _GNU_SOURCE, which the Glibc module was built without, so it is declared here too.
 #ifndef CLINUX_H
@@ -9,6 +9,7 @@
 
 #include <signal.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
