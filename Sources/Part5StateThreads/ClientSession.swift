@@ -9,12 +9,6 @@
 import ServerCore
 import StateThreads
 
-/// One read buffer shared by every client. Safe without a lock because green threads switch only
-/// inside blocking calls: between `read` returning and `feed` consuming the bytes, no other
-/// client's code can run. (Part 4 shares its read buffer the same way, for the same reason.)
-// nonisolated(unsafe): only the scheduler's one kernel thread touches it, as explained above.
-nonisolated(unsafe) private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
-
 /// A session the server ended, as the log line words it.
 struct IdleTimeout: Error, CustomStringConvertible {
     var seconds: Double
@@ -27,10 +21,12 @@ struct ServerShutdown: Error, CustomStringConvertible {
 
 // snippet: serve
 /// Serves `client` until it closes its side, goes quiet for `idleTimeout`, an I/O call fails, or
-/// the server interrupts this thread at shutdown. Does not close the socket.
-func serve(_ client: GreenSocket, idleTimeout: Duration?) -> SessionSummary {
+/// the server interrupts this thread at shutdown. Does not close the socket. `readBuffer` is
+/// shared by every client of this scheduler (see GreenServer); `work` is `--work` (Chapter 8).
+func serve(_ client: GreenSocket, idleTimeout: Duration?, readBuffer: UnsafeMutableRawBufferPointer, work: CPUWork) -> SessionSummary {
     var summary = SessionSummary()
     var machine = ProtocolMachine()
+    var meter = WorkMeter(work, phase: Int(client.fd))
     var reply: [UInt8] = []
     do {
         try client.write([ProtocolMachine.greeting])
@@ -40,7 +36,10 @@ func serve(_ client: GreenSocket, idleTimeout: Duration?) -> SessionSummary {
             if count == 0 { break }  // the client closed its side
             summary.bytesIn += count
             reply.removeAll(keepingCapacity: true)
-            feed(&machine, UnsafeRawBufferPointer(rebasing: readBuffer[..<count]), into: &reply)
+            let completed = feed(&machine, UnsafeRawBufferPointer(rebasing: readBuffer[..<count]), into: &reply)
+            if completed > 0 && work.isEnabled {
+                work.spend(messages: meter.count(completed))  // no switch: this scheduler's other clients wait
+            }
             if !reply.isEmpty {
                 try client.write(reply)  // one write for everything this read earned
                 summary.bytesOut += reply.count
@@ -61,11 +60,19 @@ func serve(_ client: GreenSocket, idleTimeout: Duration?) -> SessionSummary {
 /// `Sequence`, and a generic function called from another module runs unspecialised: perf showed
 /// a fifth of this server's time spent looking up type metadata and stepping a generic iterator
 /// for every byte. The loop below is specialised for raw bytes.
+/// Returns how many messages a `$` closed, as `feed` does.
 @inline(__always)
-private func feed(_ machine: inout ProtocolMachine, _ input: UnsafeRawBufferPointer, into reply: inout [UInt8]) {
+private func feed(_ machine: inout ProtocolMachine, _ input: UnsafeRawBufferPointer, into reply: inout [UInt8]) -> Int {
+    var completed = 0
     for byte in input {
-        if let answer = machine.step(byte) { reply.append(answer) }
+        let wasInMessage = machine.state == .inMessage
+        if let answer = machine.step(byte) {
+            reply.append(answer)
+        } else if wasInMessage {
+            completed += 1  // inside a message only `$` earns no reply, and it ends the message
+        }
     }
+    return completed
 }
 
 private func seconds(_ duration: Duration) -> Double {

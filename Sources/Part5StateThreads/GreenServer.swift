@@ -16,11 +16,31 @@ import ServerCore
 import StateThreads
 
 final class GreenServer {
+    /// What a server on one scheduler needs to know besides its listener.
+    struct Configuration {
+        var idleTimeout: Duration?
+        var drainTimeout: Double
+        /// The CPU a complete message costs (`--work`, Chapter 8).
+        var work: CPUWork = .none
+        /// Starts this scheduler's log lines, e.g. `[scheduler 1] ` when there are several.
+        var logPrefix = ""
+    }
+
     private let listener: GreenSocket
     private let signals: SignalDescriptor
     private let stats: ServerStats
-    private let idleTimeout: Duration?
-    private let drainTimeout: Double
+    private let configuration: Configuration
+    /// Tells every scheduler about a signal any one of them read (Chapter 8).
+    private let relay: SignalRelay
+    /// An eventfd the relay writes to; the watcher waits on it. Opened and closed by main.
+    private let wakeFD: Int32
+    private var signalsHandled = 0
+
+    /// One read buffer for every client of this scheduler. Safe without a lock because green
+    /// threads switch only inside blocking calls: between `read` returning and `feed` consuming
+    /// the bytes, no other client's code can run. Per scheduler, not global: with `--schedulers`
+    /// two kernel threads run clients at the same time. (Part 4's loops each have one too.)
+    private let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     /// The clients being served, by their green thread's id.
     private var clients: [Int: GreenThread] = [:]
@@ -28,27 +48,38 @@ final class GreenServer {
     private var draining = false
     private var acceptor: GreenThread?
     private var signalWatcher: GreenThread?
+    private var signalReader: GreenThread?
     /// Set when an accept failure has been logged; a shortage that lasts is logged once.
     private var shortageLogged = false
     /// Signalled whenever a client leaves, for an accept loop waiting for descriptors.
     private let clientLeft = Condition()
     private let clientLeftMutex = Mutex()
 
-    init(listener: GreenSocket, signals: SignalDescriptor, stats: ServerStats, idleTimeout: Duration?, drainTimeout: Double) {
+    init(
+        listener: GreenSocket, signals: SignalDescriptor, stats: ServerStats, configuration: Configuration,
+        relay: SignalRelay, wakeFD: Int32
+    ) {
         self.listener = listener
         self.signals = signals
         self.stats = stats
-        self.idleTimeout = idleTimeout
-        self.drainTimeout = drainTimeout
+        self.configuration = configuration
+        self.relay = relay
+        self.wakeFD = wakeFD
+        relay.register(wakeDescriptor: wakeFD)
+    }
+
+    deinit {
+        readBuffer.deallocate()
     }
 
     /// Runs the accept loop on the calling green thread, after starting the signal watcher.
     func run() {
         acceptor = GreenThread.current
         do {
+            signalReader = try Scheduler.spawn { [self] in relaySignals() }
             signalWatcher = try Scheduler.spawn { [self] in watchSignals() }
         } catch {
-            Log.line("cannot start the signal watcher: \(error); SIGINT and SIGTERM will not stop this server")
+            Log.line("\(configuration.logPrefix)cannot start the signal watcher: \(error); SIGINT and SIGTERM will not stop this server")
         }
         acceptClients()
     }
@@ -78,7 +109,7 @@ final class GreenServer {
     /// is system-wide) before accepting again. The queued clients wait in the kernel meanwhile.
     private func waitForDescriptors(after error: SystemCallError) {
         if !shortageLogged {
-            Log.line("\(error); \(clients.count) clients connected; accepting again when one leaves")
+            Log.line("\(configuration.logPrefix)\(error); \(clients.count) clients connected; accepting again when one leaves")
             shortageLogged = true
         }
         clientLeftMutex.withLock {
@@ -89,10 +120,11 @@ final class GreenServer {
     // snippet: start-session
     private func startSession(_ client: GreenSocket, peer: SocketAddress) {
         stats.clientConnected()
-        Log.line("\(peer) connected (\(clients.count + 1) active)")
+        Log.line("\(configuration.logPrefix)\(peer) connected (\(clients.count + 1) active)")
         do {
             let thread = try Scheduler.spawn { [self] in
-                let summary = serve(client, idleTimeout: idleTimeout)  // straight-line, like Part 2
+                let summary = serve(  // straight-line, like Part 2
+                    client, idleTimeout: configuration.idleTimeout, readBuffer: readBuffer, work: configuration.work)
                 endSession(client, peer: peer, summary: summary)
             }
             clients[thread.id] = thread
@@ -100,7 +132,7 @@ final class GreenServer {
             // No stack for another green thread: turn this one client away, keep serving the rest.
             client.close()
             stats.clientDisconnected(bytesAnswered: 0)
-            Log.line("\(peer) closed without service: \(error)")
+            Log.line("\(configuration.logPrefix)\(peer) closed without service: \(error)")
         }
     }
 
@@ -108,42 +140,70 @@ final class GreenServer {
         if let me = GreenThread.current { clients[me.id] = nil }
         client.close()
         stats.clientDisconnected(bytesAnswered: summary.bytesOut)
-        Log.line("\(peer) disconnected (\(summary.description))")
+        Log.line("\(configuration.logPrefix)\(peer) disconnected (\(summary.description))")
         clientLeft.signal()
         if draining && clients.isEmpty { signalWatcher?.interrupt() }  // the drain is over
     }
     // end snippet
 
     // snippet: shutdown
-    /// The signal watcher's green thread: waits for SIGINT/SIGTERM on the signalfd, then drains.
+    /// The signal watcher's green thread: waits for SIGINT/SIGTERM (relayed), then drains.
     private func watchSignals() {
-        defer { signals.close() }
-        guard let signal = try? signals.next() else { return }
+        defer {
+            signalReader?.interrupt()  // the scheduler ends when its last green thread does
+            Scheduler.forgetDescriptor(wakeFD)  // main closes it, once every scheduler is done
+        }
+        guard let signal = try? nextSignal() else { return }
         let name = SignalDescriptor.name(of: signal)
+        let prefix = configuration.logPrefix
         listening = false
         acceptor?.interrupt()  // its accept throws at once, and it never touches the listener again
         listener.close()  // new clients are refused from now on
-        Log.line("\(name): no longer accepting; letting \(clients.count) clients finish (up to \(drainTimeout) s)")
+        Log.line("\(prefix)\(name): no longer accepting; letting \(clients.count) clients finish (up to \(configuration.drainTimeout) s)")
         draining = true
-        let deadline = MonotonicClock.now() + drainTimeout
+        let deadline = MonotonicClock.now() + configuration.drainTimeout
         while !clients.isEmpty {
             let remaining = deadline - MonotonicClock.now()
             do {
                 // A second signal ends the drain at once; the last client to leave interrupts us.
-                _ = try signals.next(timeout: .milliseconds(Int(max(remaining, 0) * 1000)))
-                Log.line("\(name) again: closing the remaining connections now")
+                _ = try nextSignal(timeout: .milliseconds(Int(max(remaining, 0) * 1000)))
+                Log.line("\(prefix)\(name) again: closing the remaining connections now")
                 break
             } catch GreenThreadError.interrupted {
                 continue  // a client left; the loop checks whether it was the last
             } catch GreenThreadError.timedOut {
-                Log.line("drain timeout: closing \(clients.count) client connections")
+                Log.line("\(prefix)drain timeout: closing \(clients.count) client connections")
                 break
             } catch {
-                Log.line("cannot read the signalfd: \(error); closing the remaining connections now")
+                Log.line("\(prefix)cannot wait for signals: \(error); closing the remaining connections now")
                 break
             }
         }
         for client in clients.values { client.interrupt() }  // their blocked reads and writes throw
+    }
+    // end snippet
+
+    // snippet: relay-signals
+    /// The signal reader's green thread: whichever scheduler reads a signal from its signalfd
+    /// first (they all see it pending) tells every scheduler, this one included, through the relay.
+    private func relaySignals() {
+        defer { signals.close() }
+        while let signal = try? signals.next() {  // interrupted once this scheduler's drain is over
+            relay.announce(signal)
+        }
+    }
+
+    /// Waits for the next signal the relay has for this scheduler. Throws
+    /// `GreenThreadError.timedOut` or `.interrupted` like any other green wait.
+    private func nextSignal(timeout: Duration? = nil) throws -> Int32 {
+        while true {
+            if let signal = relay.signals(after: signalsHandled).first {
+                signalsHandled += 1
+                return signal
+            }
+            try Scheduler.waitUntilReadable(wakeFD, timeout: timeout)
+            drainEventDescriptor(wakeFD)
+        }
     }
     // end snippet
 }
