@@ -19,15 +19,23 @@ private func firstDifference(_ got: [UInt8], _ expected: [UInt8]) -> String {
 
 @Suite("Conformance: every server, the same bytes")
 struct ConformanceTests {
-    /// Every server executable. A new Part is one more name here.
-    static let servers = ["Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads"]
+    /// Every server executable. A new Part is one more name here. An entry may carry arguments
+    /// after the name: Chapter 8's forms of Parts 4 and 5 (several loops, a worker pool, several
+    /// schedulers) must speak the same bytes, and so must a server whose messages cost `--work`
+    /// (which changes when replies leave, never what they are). `--offload` hands only messages
+    /// that cost work to its pool, so it is tested with some.
+    static let servers = [
+        "Part1Sequential", "Part2Threaded", "Part3Pool", "Part4Epoll", "Part5StateThreads",
+        "Part4Epoll --loops 2", "Part4Epoll --offload 2 --work 50", "Part5StateThreads --schedulers 2",
+        "Part3Pool --work 50", "Part4Epoll --loops 2 --work 50", "Part5StateThreads --schedulers 2 --work 50",
+    ]
 
     /// The servers that serve more than one client at a time.
     static let concurrentServers = servers.filter { $0 != "Part1Sequential" }
 
     @Test("greets a new client with *", arguments: servers)
     func greets(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             let client = try TestClient.connect(port: server.port)
             defer { client.close() }
             #expect(try client.receive(exactly: 1) == [UInt8(ascii: "*")])
@@ -37,7 +45,7 @@ struct ConformanceTests {
 
     @Test("answers the seed vector, chunk by chunk, with the state carried across chunks", arguments: servers)
     func seedVector(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
             defer { client.close() }
             for (input, reply) in seedChunks {
@@ -50,7 +58,7 @@ struct ConformanceTests {
 
     @Test("ignores every byte outside a message", arguments: servers)
     func ignoresBytesOutsideMessages(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
             defer { client.close() }
             let outside = (UInt8.min...UInt8.max).filter { $0 != UInt8(ascii: "^") }
@@ -63,7 +71,7 @@ struct ConformanceTests {
 
     @Test("answers a message that arrives one byte per write", arguments: servers)
     func messageSplitAcrossManyWrites(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
             defer { client.close() }
             var machine = ProtocolMachine()
@@ -80,7 +88,7 @@ struct ConformanceTests {
 
     @Test("answers a 1 MB message in full while still reading it", arguments: servers)
     func largeMessage(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
             defer { client.close() }
             // Every byte value but `$`, which would end the message early.
@@ -101,7 +109,7 @@ struct ConformanceTests {
 
     @Test("survives clients that reset at once, leave mid-message, reset, or hang up before their replies", arguments: servers)
     func clientsThatLeaveAbruptly(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             // Impatient clients reset before the greeting, perhaps before they are even accepted:
             // accept can hand the server a connection that is already dead.
             for _ in 0..<5 { try TestClient.connect(port: server.port).reset() }
@@ -135,7 +143,7 @@ struct ConformanceTests {
 
     @Test("closes every client's descriptor: 200 clients come and go, none leak", arguments: servers)
     func noDescriptorLeaks(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             let baseline = server.openDescriptorCount()
             #expect(baseline > 0)
             for index in 0..<200 {
@@ -160,7 +168,7 @@ struct ConformanceTests {
 
     @Test("a client that sends but never reads does not stop another being served", arguments: concurrentServers)
     func clientThatNeverReads(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             // Small buffers, so the hog's connection fills up after kilobytes, not megabytes.
             let hog = try TestClient.connect(port: server.port, receiveBufferSize: 4096, sendBufferSize: 4096)
             try hog.send("^")
@@ -184,7 +192,7 @@ struct ConformanceTests {
 
     @Test("survives 64 KB of random bytes, then serves the next client", arguments: servers)
     func garbage(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             var generator = SeededGenerator(seed: 0xBAD_B17E5)
             let garbage = (0..<65_536).map { _ in UInt8.random(in: 0...0xFF, using: &generator) }
             var machine = ProtocolMachine()
@@ -205,4 +213,10 @@ struct ConformanceTests {
             #expect(server.isRunning)
         }
     }
+}
+
+/// Runs `body` with the server a `servers` entry names: the executable, then its arguments.
+func withServer<Result>(variant: String, _ body: (ServerProcess) throws -> Result) throws -> Result {
+    let words = variant.split(separator: " ").map(String.init)
+    return try withServer(words[0], arguments: Array(words.dropFirst()), body)
 }
