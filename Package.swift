@@ -54,8 +54,8 @@ let package = Package(
         // The learner's exercises (or, with EXERCISES=solutions, the reference solutions).
         .target(
             name: "Exercises",
-            // From Chapter 5 on, exercises also use the green-thread runtime.
-            dependencies: ["ServerCore", "StateThreads"],
+            // From Chapter 5 on, exercises also use the green-thread runtime; Chapter 8's, eventfd.
+            dependencies: ["ServerCore", "StateThreads", "CLinux"],
             path: exercisesPath,
             exclude: exercisesPath == "exercises" ? ["solutions", "README.md"] : []
         ),

@@ -66,6 +66,7 @@ public enum ExerciseCatalog {
         3: "Chapter 3: a pool of threads",
         4: "Chapter 4: one thread for everyone, an epoll event loop",
         5: "Chapter 5: green threads",
+        8: "Chapter 8: work that is not I/O, and every core",
     ]
 
     /// Every exercise, in the order a learner should do them.
@@ -202,6 +203,25 @@ public enum ExerciseCatalog {
                 "127.0.0.1", port:, timeout:), read until you have the 1-byte greeting, then for \
                 each chunk write it and read until you have reply.utf8.count bytes; compare; close. \
                 Use try? so one failed client cannot end the others.
+                """),
+        Exercise(
+            id: "08-1", name: "WorkMailbox",
+            title: "Hand finished work back to an event loop through an eventfd",
+            hint: """
+                post: lock the mutex, append, unlock, then write(fd, &one, 8) with a UInt64 one: the \
+                eventfd's counter goes up and the loop's epoll_wait returns. take: first read(fd, \
+                &count, 8) into a UInt64, which resets the counter (EAGAIN if it was 0 is fine), so \
+                a level-triggered epoll stops reporting it; then, under the mutex, swap the array out. \
+                Reading before taking matters: a post between the two is then found by this take or \
+                wakes the loop again, never lost.
+                """),
+        Exercise(
+            id: "08-2", name: "Acceptor",
+            title: "Spread connections over event loops without SO_REUSEPORT",
+            hint: """
+                A for loop over 0..<count: `let (client, _) = try listener.accept()`, then \
+                inboxes[index % inboxes.count].post(client.fd). Do not close the client: the loop \
+                that receives the descriptor owns it from then on.
                 """),
     ]
 
