@@ -14,8 +14,8 @@ struct SignalDescriptor {
     let fd: Int32
 
     // snippet: signalfd
-    /// Blocks `signals` for this (single-threaded) process and returns a non-blocking
-    /// descriptor that becomes readable when one of them arrives.
+    /// Blocks `signals` in the calling thread (main has already blocked them for every thread it
+    /// starts) and returns a non-blocking descriptor that becomes readable when one of them arrives.
     init(for signals: [Int32]) throws {
         // Blocked signals stay pending instead of running their default action (terminate);
         // the signalfd is how we collect them.

@@ -47,15 +47,18 @@ final class FinishedWork: @unchecked Sendable {
         mutex.deallocate()
     }
 
-    /// Called by a worker: hands `job` back and wakes the loop.
+    /// Called by a worker: hands `job` back and wakes the loop. Only the job that finds the list
+    /// empty writes to the eventfd: the others are in the list the loop has yet to take, since
+    /// the loop reads the eventfd *before* it takes the list.
     func post(_ job: Job) {
         pthread_mutex_lock(mutex)
+        let wasEmpty = jobs.isEmpty
         jobs.append(job)
         pthread_mutex_unlock(mutex)
-        wakeEventDescriptor(fd)  // the counter goes up; the loop's epoll_wait returns
+        if wasEmpty { wakeEventDescriptor(fd) }  // the counter goes up; the loop's epoll_wait returns
     }
 
-    /// Called by the loop when the eventfd is readable: every job posted so far.
+    /// Called by the loop when the eventfd is readable, after reading it: every job posted so far.
     func take() -> [Job] {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
