@@ -50,25 +50,29 @@ struct Part4Epoll: ParsableCommand {
             idleTimeout: idleTimeout.map { Milliseconds($0 * 1000) },
             drainTimeout: Milliseconds(server.drainTimeout * 1000),
             work: work)
-        var threads: [JoinableThread<String?>] = []
         // Kept open until every loop has finished: the relay may wake a loop that is done.
         let wakeUps = try listeners.map { _ in try FinishedWork() }
+        var loopsMade: [EventLoop] = []
         for (index, listener) in listeners.enumerated() {
             if loops > 1 { configuration.logPrefix = "[loop \(index)] " }
-            let loop = try EventLoop(
+            loopsMade.append(try EventLoop(
                 listener: listener, configuration: configuration, stats: stats,
-                relay: relay, finishedWork: wakeUps[index], pool: pool)
-            threads.append(try JoinableThread { [handOver = LoopHandOver(loop: loop)] in
+                relay: relay, finishedWork: wakeUps[index], pool: pool))
+        }
+        // Loop 0 runs on this thread, as Chapter 4's one loop always did; the others get their own.
+        let threads = try loopsMade.dropFirst().map { loop in
+            try JoinableThread { [handOver = LoopHandOver(loop: loop)] () -> String? in
                 do { try handOver.loop.run() } catch { return "event loop stopped: \(error)" }
                 return nil  // after a graceful shutdown
-            })
+            }
         }
-        try announce(listeners[0])  // once every loop is ready: tests count our descriptors from here
+        try announce(listeners[0])  // every loop is ready: tests count our descriptors from here
+        try loopsMade[0].run()  // returns after a graceful shutdown
         for thread in threads {
             if let failure = thread.join() { Log.line(failure) }
         }
         pool?.closeAndJoin()
-        withExtendedLifetime(wakeUps) {}
+        withExtendedLifetime((wakeUps, loopsMade)) {}
         Log.plain(stats.summaryLine)  // the last line, worded as every server words it
     }
     // end snippet

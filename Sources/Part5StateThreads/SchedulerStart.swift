@@ -19,6 +19,8 @@ struct SchedulerStart: Sendable {
     let configuration: GreenServer.Configuration
     let stackSize: Int
     let guardedStackLimit: Int
+    /// Prints `listening on` once every scheduler is ready (tests count descriptors from then on).
+    let announces: Bool
 
     /// Runs a scheduler with a GreenServer on its first green thread until every green thread has
     /// finished; returns why it failed, if it did.
@@ -33,6 +35,10 @@ struct SchedulerStart: Sendable {
                     configuration: configuration, relay: relay, wakeFD: wakeFD)
                 counted = true
                 ready.countDown()
+                if announces {
+                    ready.wait()  // blocks this kernel thread for the few milliseconds the others take to start
+                    try announce(listener)
+                }
                 greenServer.run()  // returns when it stops accepting; run returns when every client has left
             }
             return nil

@@ -1,8 +1,8 @@
 // Part 5: green threads — thread-per-client code on one kernel thread that sleeps in epoll.
 //
 // main parses the options, blocks SIGINT and SIGTERM (they will arrive as readable events on a
-// signalfd instead), opens the listening socket, and starts the StateThreads scheduler on a
-// kernel thread of its own (Scheduler.swift) — or, with `--schedulers N`, N of them, each with
+// signalfd instead), opens the listening socket, and runs the StateThreads scheduler
+// (SchedulerStart.swift) — or, with `--schedulers N`, N of them, one per kernel thread, each with
 // its own listener on the shared port (Chapter 8). GreenServer.swift has the accept loop and the shutdown; ClientSession.swift has the
 // straight-line code each client's green thread runs. Chapter 5 walks through them, and through
 // the runtime underneath (Sources/StateThreads, Sources/CContextSwitch).
@@ -48,22 +48,26 @@ struct Part5StateThreads: ParsableCommand {
             drainTimeout: server.drainTimeout,
             work: server.makeWork())
         let ready = Countdown(schedulers)
-        var threads: [JoinableThread<String?>] = []
         // Kept open until every scheduler has finished: the relay may wake one that is done.
         let wakeFDs = try listeners.map { _ in
             try retryingOnInterrupt("eventfd(2)") { eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
         }
-        for (index, listener) in listeners.enumerated() {
+        let starts = listeners.indices.map { index in
             if schedulers > 1 { configuration.logPrefix = "[scheduler \(index)] " }
-            let start = SchedulerStart(
-                listener: listener, wakeFD: wakeFDs[index], configuration: configuration,
-                stackSize: stackSize * 1024, guardedStackLimit: Scheduler.guardedStackLimit(sharedBy: schedulers))
-            threads.append(try JoinableThread {
-                start.run(stats: stats, relay: relay, ready: ready)
-            })
+            return SchedulerStart(
+                listener: listeners[index], wakeFD: wakeFDs[index], configuration: configuration,
+                stackSize: stackSize * 1024, guardedStackLimit: Scheduler.guardedStackLimit(sharedBy: schedulers),
+                announces: index == 0)
         }
-        ready.wait()  // every scheduler has its epoll, stacks and signalfd: tests count descriptors from here
-        try announce(listeners[0])
+        // Scheduler 0 runs on this thread, as Chapter 5's one scheduler always did; the others get
+        // their own. Scheduler 0 announces the port once every scheduler is ready.
+        let threads = try starts.dropFirst().map { start in
+            try JoinableThread { start.run(stats: stats, relay: relay, ready: ready) }
+        }
+        if let failure = starts[0].run(stats: stats, relay: relay, ready: ready) {
+            Log.line(failure)
+            throw ExitCode.failure  // ends the process, and with it any other scheduler
+        }
         for thread in threads {
             if let failure = thread.join() { Log.line(failure) }
         }
