@@ -100,11 +100,18 @@ public struct WorkMeter: Sendable {
     private var seen: Int
 
     /// `phase` shifts which messages are costly when only every `every`-th is, so that clients
-    /// which started together do not all hit their costly message at the same moment (the
-    /// servers pass the connection's descriptor number).
+    /// which started together do not all hit their costly message at the same moment. The
+    /// servers pass the connection's descriptor number; it is hashed (Fibonacci hashing), so
+    /// that consecutive numbers spread over the whole cycle of `every` messages.
     public init(_ work: CPUWork, phase: Int = 0) {
         self.work = work
-        seen = phase % work.every
+        seen = Self.offset(phase: phase, every: work.every)
+    }
+
+    /// Where in its cycle of `every` messages a connection with this `phase` starts.
+    static func offset(phase: Int, every: Int) -> Int {
+        let spread = UInt64(truncatingIfNeeded: phase) &* 0x9E37_79B9_7F4A_7C15
+        return Int(spread >> 33) % every
     }
 
     /// Counts `completed` more messages and returns how many of them cost work.

@@ -45,12 +45,31 @@ struct CPUWorkTests {
         #expect(meter.count(0) == 0)
 
         let oneInFour = CPUWork(microseconds: 1, every: 4)
-        var first = WorkMeter(oneInFour, phase: 0)
-        #expect([1, 1, 1, 1, 4, 3].map { first.count($0) } == [0, 0, 0, 1, 1, 0])
-        var shifted = WorkMeter(oneInFour, phase: 3)  // its first message is its costly one
-        #expect(shifted.count(1) == 1)
-        #expect(shifted.count(3) == 0)
-        #expect(shifted.count(1) == 1)
+        #expect(oneInFour.costlyMessages(completed: 1, after: 3) == 1, "message 4 is costly")
+        #expect(oneInFour.costlyMessages(completed: 3, after: 4) == 0, "messages 5-7 are not")
+        #expect(oneInFour.costlyMessages(completed: 9, after: 0) == 2, "messages 4 and 8 are")
+
+        // Whatever the phase: exactly one costly message in every run of `every` messages.
+        for phase in 0..<50 {
+            var meter = WorkMeter(oneInFour, phase: phase)
+            let costly = (0..<40).map { _ in meter.count(1) }
+            for start in 0...(40 - 4) {
+                #expect(costly[start..<(start + 4)].reduce(0, +) == 1, "phase \(phase): \(costly)")
+            }
+        }
+
+        // Connections with consecutive descriptors start at places spread over the whole cycle,
+        // not bunched where the descriptor numbers are: their first costly message varies widely.
+        let oneInThousand = CPUWork(microseconds: 1, every: 1000)
+        let firstCostly = (10..<110).map { fd -> Int in
+            var meter = WorkMeter(oneInThousand, phase: fd)
+            var message = 1
+            while meter.count(1) == 0 { message += 1 }
+            return message
+        }
+        #expect(firstCostly.allSatisfy { (1...1000).contains($0) })
+        #expect(firstCostly.filter { $0 <= 500 }.count >= 30 && firstCostly.filter { $0 > 500 }.count >= 30,
+                "first costly messages: \(firstCostly.sorted())")
         #expect(CPUWork.none.isEnabled == false && oneInFour.isEnabled)
     }
 
