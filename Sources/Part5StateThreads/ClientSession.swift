@@ -37,13 +37,13 @@ func serve(_ client: GreenSocket, idleTimeout: Duration?, readBuffer: UnsafeMuta
             summary.bytesIn += count
             reply.removeAll(keepingCapacity: true)
             let completed = feed(&machine, UnsafeRawBufferPointer(rebasing: readBuffer[..<count]), into: &reply)
-            if completed > 0 && work.isEnabled {
-                work.spend(messages: meter.count(completed))  // no switch: this scheduler's other clients wait
-            }
+            let costly = completed > 0 && work.isEnabled ? meter.count(completed) : 0
+            work.spend(messages: costly)  // no switch: this scheduler's other clients wait
             if !reply.isEmpty {
                 try client.write(reply)  // one write for everything this read earned
                 summary.bytesOut += reply.count
             }
+            if costly > 0 { Scheduler.yield() }  // computed: let every other runnable client have a turn first
         }
     } catch GreenThreadError.timedOut {
         summary.error = IdleTimeout(seconds: idleTimeout.map(seconds) ?? 0)
