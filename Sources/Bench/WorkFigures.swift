@@ -73,10 +73,15 @@ struct WorkFigures {
                 machine.line, "reproduce: \(command)"]
     }
 
+    /// The x axis: work per message, or per costly message with `--work-every`.
+    private var xLabel: String {
+        workEvery > 1 ? "CPU work of one message in \(workEvery), in µs (--work)" : "CPU work per message in µs (--work)"
+    }
+
     var throughputChart: SVGChart {
         SVGChart(
             title: "Throughput against CPU work per message",
-            xLabel: "CPU work per message in µs (--work)", yLabel: "verified messages per second",
+            xLabel: xLabel, yLabel: "verified messages per second",
             xScale: .linear, yScale: .automatic,
             series: series { $0.messagesPerSecond }, notes: notes)
     }
@@ -84,7 +89,7 @@ struct WorkFigures {
     var latencyChart: SVGChart {
         SVGChart(
             title: "99th percentile latency against CPU work per message",
-            xLabel: "CPU work per message in µs (--work)", yLabel: "p99 round trip in ms",
+            xLabel: xLabel, yLabel: "p99 round trip in ms",
             xScale: .linear, yScale: .automatic,
             series: series { Double($0.p99) / 1e6 }, notes: notes)
     }
