@@ -102,13 +102,17 @@ struct CompareCommand: ParsableCommand {
         // that lasts a minute spoils one round, not one server.
         var rounds: [[LoadMeasurement]] = []
         let works = try workValues()
+        // One calibration for every server: each calibrating for itself on a busy machine would
+        // give them different amounts of work for the same --work.
+        let calibration = works.contains { $0 > 0 } ? CPUWork.calibrate() : 0
+        if calibration > 0 { Log.plain("work calibration: \(Units.decimal(calibration)) hash rounds per µs, passed to every server") }
         for round in 1...repeatRuns {
             if repeatRuns > 1 { Log.plain("-- round \(round) of \(repeatRuns)") }
             var measured: [LoadMeasurement] = []
             for work in works {
                 for count in try numbers(clients) {
                     for server in lineup {
-                        measured.append(try measureLoad(server, clients: count, work: work, logFolder: logFolder))
+                        measured.append(try measureLoad(server, clients: count, work: work, calibration: calibration, logFolder: logFolder))
                     }
                 }
             }
@@ -122,7 +126,7 @@ struct CompareCommand: ParsableCommand {
         var idle: [IdleMeasurement] = []
         for count in try numbers(idleConnections) {
             for server in lineup {
-                idle.append(try measureIdle(server, connections: count, logFolder: logFolder))
+                idle.append(try measureIdle(server, connections: count, calibration: calibration, logFolder: logFolder))
             }
         }
 
@@ -151,7 +155,9 @@ struct CompareCommand: ParsableCommand {
 
     // MARK: Experiments
 
-    private func measureLoad(_ server: ServerUnderTest, clients count: Int, work: Int, logFolder: String) throws -> LoadMeasurement {
+    private func measureLoad(
+        _ server: ServerUnderTest, clients count: Int, work: Int, calibration: Double, logFolder: String
+    ) throws -> LoadMeasurement {
         var row = LoadMeasurement(server: server.name, clients: count, work: work)
         if let limit = server.maxClients, count > limit {
             row.skipped = server.limitNote
@@ -159,7 +165,7 @@ struct CompareCommand: ParsableCommand {
         }
         Log.plain("== \(server.label), \(Units.count(count)) clients\(work > 0 ? ", \(work) µs of work per message" : "")")
         let logPath = "\(logFolder)/\(fileName(server))-\(count)-clients-\(work)-us.log"
-        guard let runner = start(server, clients: count, work: work, logPath: logPath) else {
+        guard let runner = start(server, clients: count, work: work, calibration: calibration, logPath: logPath) else {
             row.skipped = "did not start"
             row.errors = 1
             return row
@@ -204,14 +210,16 @@ struct CompareCommand: ParsableCommand {
         return row
     }
 
-    private func measureIdle(_ server: ServerUnderTest, connections count: Int, logFolder: String) throws -> IdleMeasurement {
+    private func measureIdle(
+        _ server: ServerUnderTest, connections count: Int, calibration: Double, logFolder: String
+    ) throws -> IdleMeasurement {
         var row = IdleMeasurement(server: server.name, connections: count)
         if let limit = server.maxClients, count > limit {
             row.skipped = server.limitNote
             return row
         }
         Log.plain("== \(server.label), \(Units.count(count)) idle connections")
-        guard let runner = start(server, clients: count, work: try workValues()[0], logPath: "\(logFolder)/\(fileName(server))-\(count)-idle.log") else {
+        guard let runner = start(server, clients: count, work: try workValues()[0], calibration: calibration, logPath: "\(logFolder)/\(fileName(server))-\(count)-idle.log") else {
             row.skipped = "did not start"
             row.errors = 1
             return row
@@ -242,9 +250,13 @@ struct CompareCommand: ParsableCommand {
     /// Starts `server` sized for `count` clients, logging to `logPath`; nil, with the reason
     /// printed, if it will not start: one server that will not start is that server's failure,
     /// not the comparison's.
-    private func start(_ server: ServerUnderTest, clients count: Int, work: Int, logPath: String) -> ServerRunner? {
+    /// `calibration`: hash rounds per µs for `--work`, the same for every server of the run.
+    private func start(_ server: ServerUnderTest, clients count: Int, work: Int, calibration: Double, logPath: String) -> ServerRunner? {
         var arguments = server.arguments(forClients: count)
-        if work > 0 { arguments += ["--work", String(work)] + (workEvery > 1 ? ["--work-every", String(workEvery)] : []) }
+        if work > 0 {
+            arguments += ["--work", String(work), "--work-calibration", String(calibration)]
+            if workEvery > 1 { arguments += ["--work-every", String(workEvery)] }
+        }
         do {
             return try ServerRunner(
                 name: server.name, executable: server.executable, arguments: arguments,

@@ -28,12 +28,15 @@ public struct CPUWork: Sendable {
     /// Hash rounds that take one microsecond on this machine (0 when there is no work).
     public let roundsPerMicrosecond: Double
 
-    /// Work of `microseconds` per message (every `every`-th message of a connection), calibrated
-    /// now if there is any.
-    public init(microseconds: Int, every: Int = 1) {
+    /// Work of `microseconds` per message (every `every`-th message of a connection), at
+    /// `roundsPerMicrosecond` hash rounds per microsecond, or calibrated now if that is nil and
+    /// there is any work. (Bench passes one calibration to every server it compares, so that they
+    /// all do the same number of rounds: a calibration taken while the machine is busy can differ
+    /// from the next one by a third.)
+    public init(microseconds: Int, every: Int = 1, roundsPerMicrosecond: Double? = nil) {
         self.microseconds = max(0, microseconds)
         self.every = max(1, every)
-        roundsPerMicrosecond = microseconds > 0 ? Self.calibrate() : 0
+        self.roundsPerMicrosecond = microseconds > 0 ? (roundsPerMicrosecond ?? Self.calibrate()) : 0
     }
 
     /// Whether a message can cost anything at all.
@@ -74,7 +77,7 @@ public struct CPUWork: Sendable {
 
     /// Hash rounds per microsecond: the fastest of several timed batches of 20,000 rounds
     /// (tens of microseconds each), so a batch the kernel preempted is simply not the minimum.
-    static func calibrate() -> Double {
+    public static func calibrate() -> Double {
         let rounds = 20_000
         var fastest = UInt64.max
         for trial in 0..<15 {

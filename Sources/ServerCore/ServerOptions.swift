@@ -31,6 +31,9 @@ public struct ServerOptions: ParsableArguments, Sendable {
     @Option(help: "Only every N-th message of a connection costs --work (Chapter 8).")
     public var workEvery: Int = 1
 
+    @Option(help: "Hash rounds per microsecond for --work, instead of calibrating at start-up (Bench passes its own).")
+    public var workCalibration: Double?
+
     public init() {}
 
     public func validate() throws {
@@ -38,11 +41,12 @@ public struct ServerOptions: ParsableArguments, Sendable {
         guard drainTimeout >= 0 else { throw ValidationError("--drain-timeout must not be negative.") }
         guard work >= 0 else { throw ValidationError("--work must not be negative.") }
         guard workEvery >= 1 else { throw ValidationError("--work-every must be at least 1.") }
+        if let workCalibration, !(workCalibration > 0) { throw ValidationError("--work-calibration must be positive.") }
     }
 
     /// The work `--work` and `--work-every` ask for, calibrated (a few milliseconds) if there is any.
     public func makeWork() -> CPUWork {
-        CPUWork(microseconds: work, every: workEvery)
+        CPUWork(microseconds: work, every: workEvery, roundsPerMicrosecond: workCalibration)
     }
 }
 
