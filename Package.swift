@@ -74,7 +74,7 @@ let package = Package(
         // The learner's exercises (or, with EXERCISES=solutions, the reference solutions).
         .target(
             name: "Exercises",
-            // Chapter 4's exercises use epoll (CLinux); from Chapter 5 on, the green-thread runtime.
+            // Chapter 4's exercises use epoll (CLinux), Chapter 8's eventfd; from Chapter 5 on, the green-thread runtime.
             dependencies: ["ServerCore", "CLinux", "StateThreads"],
             path: exercisesPath,
             exclude: exercisesPath == "exercises" ? ["solutions", "README.md"] : []

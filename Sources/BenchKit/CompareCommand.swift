@@ -21,7 +21,9 @@ struct CompareCommand: ParsableCommand {
         commandName: "compare",
         abstract: "Run every server under the same loads, side by side; write CSV files and SVG charts.")
 
-    @Option(help: "Comma-separated server executables to measure. Default: those of Part1Sequential … Part5StateThreads, AsyncAwaitServer and SwiftNIOServer present next to Bench.")
+    @Option(help: ArgumentHelp(
+        "Comma-separated server executables to measure. Default: those of Part1Sequential … Part5StateThreads, AsyncAwaitServer and SwiftNIOServer present next to Bench.",
+        discussion: "An entry may carry arguments, which makes it a variant measured as a server of its own: 'Part4Epoll,Part4Epoll --loops 2'."))
     var servers: String?
 
     @Option(help: "Folder holding the server executables. Default: the folder of this Bench executable.")
@@ -50,6 +52,14 @@ struct CompareCommand: ParsableCommand {
     @Option(help: "Payload bytes per message.")
     var messageBytes = 64
 
+    @Option(help: ArgumentHelp(
+        "Comma-separated microseconds of CPU work per message, passed to every server as --work (Chapter 8).",
+        discussion: "With more than one value the comparison measures throughput and latency against work per message (CSV and charts named PREFIX-work-*) and holds no idle connections."))
+    var work = "0"
+
+    @Option(help: "Passed to every server as --work-every: only one message in N of each connection costs the work.")
+    var workEvery = 1
+
     @Option(help: "Seconds a connect, greeting or reply may take before it counts as an error.")
     var timeout = 5.0
 
@@ -68,6 +78,8 @@ struct CompareCommand: ParsableCommand {
         }
         guard duration > 0, idleDuration > 0 else { throw ValidationError("durations must be positive.") }
         guard repeatRuns >= 1 else { throw ValidationError("--repeat must be at least 1.") }
+        guard (try? workValues()) != nil else { throw ValidationError("--work takes comma-separated microseconds (0 or more).") }
+        guard workEvery >= 1 else { throw ValidationError("--work-every must be at least 1.") }
         for entry in serverArguments where !entry.contains("=") {
             throw ValidationError("--arguments takes NAME=ARGS, got '\(entry)'.")
         }
@@ -90,21 +102,32 @@ struct CompareCommand: ParsableCommand {
         // Rounds outermost: each round measures every server at every load, so a disturbance
         // that lasts a minute spoils one round, not one server.
         var rounds: [[LoadMeasurement]] = []
+        let works = try workValues()
+        // One calibration for every server: each calibrating for itself on a busy machine would
+        // give them different amounts of work for the same --work.
+        let calibration = works.contains { $0 > 0 } ? CPUWork.calibrate() : 0
+        if calibration > 0 { Log.plain("work calibration: \(Units.decimal(calibration)) hash rounds per µs, passed to every server") }
         for round in 1...repeatRuns {
             if repeatRuns > 1 { Log.plain("-- round \(round) of \(repeatRuns)") }
             var measured: [LoadMeasurement] = []
-            for count in try numbers(clients) {
-                for server in lineup {
-                    measured.append(try measureLoad(server, clients: count, logFolder: logFolder))
+            for work in works {
+                for count in try numbers(clients) {
+                    for server in lineup {
+                        measured.append(try measureLoad(server, clients: count, work: work, calibration: calibration, logFolder: logFolder))
+                    }
                 }
             }
             rounds.append(measured)
         }
         load = LoadMeasurement.medians(of: rounds)
+        if works.count > 1 {
+            try reportWorkSweep(load, servers: lineup, machine: machine, logFolder: logFolder)
+            return
+        }
         var idle: [IdleMeasurement] = []
         for count in try numbers(idleConnections) {
             for server in lineup {
-                idle.append(try measureIdle(server, connections: count, logFolder: logFolder))
+                idle.append(try measureIdle(server, connections: count, calibration: calibration, logFolder: logFolder))
             }
         }
 
@@ -133,9 +156,19 @@ struct CompareCommand: ParsableCommand {
 
     // MARK: Experiments
 
-    private func measureLoad(_ server: ServerUnderTest, clients count: Int, logFolder: String) throws -> LoadMeasurement {
-        var row = LoadMeasurement(server: server.name, clients: count)
-        guard let runner = start(server, for: count, "clients", log: "\(logFolder)/\(server.name)-\(count)-clients.log", row: &row) else {
+    private func measureLoad(
+        _ server: ServerUnderTest, clients count: Int, work: Int, calibration: Double, logFolder: String
+    ) throws -> LoadMeasurement {
+        var row = LoadMeasurement(server: server.name, clients: count, work: work)
+        if let limit = server.maxClients, count > limit {
+            row.skipped = server.limitNote
+            return row
+        }
+        Log.plain("== \(server.label), \(Units.count(count)) clients\(work > 0 ? ", \(work) µs of work per message" : "")")
+        let logPath = "\(logFolder)/\(fileName(server))-\(count)-clients-\(work)-us.log"
+        guard let runner = start(server, clients: count, work: work, calibration: calibration, logPath: logPath) else {
+            row.skipped = "did not start"
+            row.errors = 1
             return row
         }
         defer { runner.stop() }
@@ -178,9 +211,18 @@ struct CompareCommand: ParsableCommand {
         return row
     }
 
-    private func measureIdle(_ server: ServerUnderTest, connections count: Int, logFolder: String) throws -> IdleMeasurement {
+    private func measureIdle(
+        _ server: ServerUnderTest, connections count: Int, calibration: Double, logFolder: String
+    ) throws -> IdleMeasurement {
         var row = IdleMeasurement(server: server.name, connections: count)
-        guard let runner = start(server, for: count, "idle connections", log: "\(logFolder)/\(server.name)-\(count)-idle.log", row: &row) else {
+        if let limit = server.maxClients, count > limit {
+            row.skipped = server.limitNote
+            return row
+        }
+        Log.plain("== \(server.label), \(Units.count(count)) idle connections")
+        guard let runner = start(server, clients: count, work: try workValues()[0], calibration: calibration, logPath: "\(logFolder)/\(fileName(server))-\(count)-idle.log") else {
+            row.skipped = "did not start"
+            row.errors = 1
             return row
         }
         defer { runner.stop() }
@@ -206,26 +248,21 @@ struct CompareCommand: ParsableCommand {
 
     // MARK: Plumbing
 
-    /// Starts `server` sized for `count` clients (`what` names them in the heading), logging to
-    /// `logPath`. Returns nil with the reason in `row` if the server takes fewer clients than that,
-    /// or will not start (printed too): one server that will not start is that server's failure,
-    /// not the comparison's.
-    private func start<Row: MeasurementRow>(
-        _ server: ServerUnderTest, for count: Int, _ what: String, log logPath: String, row: inout Row
-    ) -> ServerProcess? {
-        if let limit = server.maxClients, count > limit {
-            row.skipped = server.limitNote
-            return nil
+    /// Starts `server` sized for `count` clients, with `work` µs of `--work` per message, logging
+    /// to `logPath`. Returns nil if it will not start (printed): one server that will not start is
+    /// that server's failure, not the comparison's. `calibration`: hash rounds per µs for `--work`,
+    /// the same for every server of the run.
+    private func start(_ server: ServerUnderTest, clients count: Int, work: Int, calibration: Double, logPath: String) -> ServerProcess? {
+        var arguments = server.arguments(forClients: count)
+        if work > 0 {
+            arguments += ["--work", String(work), "--work-calibration", String(calibration)]
+            if workEvery > 1 { arguments += ["--work-every", String(workEvery)] }
         }
-        Log.plain("== \(server.label), \(Units.count(count)) \(what)")
         do {
             return try ServerProcess(
-                path: server.executable, name: server.name, arguments: server.arguments(forClients: count),
-                outputPath: logPath)
+                path: server.executable, name: server.name, arguments: arguments, outputPath: logPath)
         } catch {
             Log.plain("   \(error)")
-            row.skipped = "did not start"
-            row.errors = 1
             return nil
         }
     }
@@ -262,12 +299,17 @@ struct CompareCommand: ParsableCommand {
             let parts = entry.split(separator: "=", maxSplits: 1).map(String.init)
             extra[parts[0]] = parts.count > 1 ? parts[1].split(separator: " ").map(String.init) : []
         }
-        return try names.map { name in
+        return try names.map { entry in
+            let name = String(entry.split(separator: " ").first ?? "")
             let path = name.contains("/") ? name : (folder as NSString).appendingPathComponent(name)
             guard FileManager.default.isExecutableFile(atPath: path) else {
                 throw ValidationError("\(path) is not an executable; build it first (swift build -c release).")
             }
             let shortName = (name as NSString).lastPathComponent
+            if entry.contains(" ") {
+                let words = entry.split(separator: " ").dropFirst().joined(separator: " ")
+                return ServerUnderTest(variant: "\(shortName) \(words)", executable: path)
+            }
             return ServerUnderTest(name: shortName, executable: path, arguments: extra[shortName])
         }
     }
@@ -292,7 +334,7 @@ struct CompareCommand: ParsableCommand {
     /// The command line that reproduces this run.
     private var reproduceCommand: String {
         var parts = ["swift run -c release Bench compare"]
-        if let servers { parts.append("--servers \(servers)") }
+        if let servers { parts.append(servers.contains(" ") ? "--servers '\(servers)'" : "--servers \(servers)") }
         for entry in serverArguments { parts.append("--arguments '\(entry)'") }
         if clients != "1,10,100,1000" { parts.append("--clients \(clients)") }
         if idleConnections != "1000,10000" { parts.append("--idle-connections \(idleConnections)") }
@@ -300,8 +342,55 @@ struct CompareCommand: ParsableCommand {
         if repeatRuns != 1 { parts.append("--repeat \(repeatRuns)") }
         if idleDuration != 2 { parts.append("--idle-duration \(Units.decimal(idleDuration))") }
         if messageBytes != 64 { parts.append("--message-bytes \(messageBytes)") }
+        if work != "0" { parts.append("--work \(work)") }
+        if workEvery != 1 { parts.append("--work-every \(workEvery)") }
         if prefix != "compare" { parts.append("--prefix \(prefix)") }
         return parts.joined(separator: " ")
+    }
+
+    /// `--work` as numbers: microseconds per message, 0 or more.
+    private func workValues() throws -> [Int] {
+        let values = work.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !values.isEmpty, values.allSatisfy({ ($0 ?? -1) >= 0 }) else { throw ValidationError("bad --work list '\(work)'") }
+        return values.map { $0! }
+    }
+
+    /// A server's name as part of a file name: `Part4Epoll-loops-2` for `Part4Epoll --loops 2`.
+    private func fileName(_ server: ServerUnderTest) -> String {
+        server.name.split(whereSeparator: { $0 == " " || $0 == "/" }).map { $0.trimmingCharacters(in: CharacterSet(charactersIn: "-")) }
+            .joined(separator: "-")
+    }
+
+    // MARK: Work per message (Chapter 8)
+
+    /// Writes and prints what a sweep over several `--work` values measured.
+    private func reportWorkSweep(
+        _ load: [LoadMeasurement], servers lineup: [ServerUnderTest], machine: MachineDescription, logFolder: String
+    ) throws {
+        let figures = WorkFigures(
+            load: load, servers: lineup, machine: machine, command: reproduceCommand, messageBytes: messageBytes,
+            duration: duration, rounds: repeatRuns, workEvery: workEvery)
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: dataFolder, withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: imagesFolder, withIntermediateDirectories: true)
+        let files: [(String, () throws -> Void)] = [
+            ("\(dataFolder)/\(prefix)-work.csv", { try figures.csv.write(to: "\(dataFolder)/\(prefix)-work.csv") }),
+            ("\(imagesFolder)/\(prefix)-work-throughput.svg", { try figures.throughputChart.write(to: "\(imagesFolder)/\(prefix)-work-throughput.svg") }),
+            ("\(imagesFolder)/\(prefix)-work-p99.svg", { try figures.latencyChart.write(to: "\(imagesFolder)/\(prefix)-work-p99.svg") }),
+        ]
+        for (path, write) in files {
+            try write()
+            Log.plain("wrote \(path)")
+        }
+        Log.plain("")
+        Log.plain("closed-loop load, \(messageBytes)-byte messages, \(Units.decimal(duration)) s per run\(repeatRuns > 1 ? ", median of \(repeatRuns) rounds" : "")\(workEvery > 1 ? ", work on one message in \(workEvery)" : "")")
+        figures.table.forEach(Log.plain)
+        let errors = load.reduce(0) { $0 + $1.errors }
+        if errors > 0 {
+            Log.plain("\(Units.count(errors)) errors; the servers' logs are in \(logFolder)")
+            throw ExitCode.failure
+        }
+        try? FileManager.default.removeItem(atPath: logFolder)
     }
 
     private func numbers(_ list: String) throws -> [Int] {

@@ -76,8 +76,15 @@ struct ComparisonFigures {
     /// A server's colour and dash: its Part number's, so Part 4 looks the same in every chart
     /// and every chapter; servers from outside the tutorial follow them.
     private func style(of server: ServerUnderTest) -> Int {
-        ServerUnderTest.tutorialServers.firstIndex(of: server.name)
-            ?? ServerUnderTest.tutorialServers.count + (servers.firstIndex { $0.name == server.name } ?? 0)
+        Self.style(of: server, among: servers)
+    }
+
+    /// The style of `server` in a chart of `servers`: a tutorial server's is its Part's; the
+    /// others (variants, servers from outside the tutorial) take the styles after them, in order.
+    static func style(of server: ServerUnderTest, among servers: [ServerUnderTest]) -> Int {
+        if let part = ServerUnderTest.tutorialServers.firstIndex(of: server.name) { return part }
+        let others = servers.filter { !ServerUnderTest.tutorialServers.contains($0.name) }
+        return ServerUnderTest.tutorialServers.count + (others.firstIndex { $0.name == server.name } ?? 0)
     }
 
     private func loadSeries(_ value: (LoadMeasurement) -> Double) -> [SVGChart.Series] {

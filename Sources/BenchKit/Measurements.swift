@@ -13,6 +13,8 @@ protocol MeasurementRow {
 struct LoadMeasurement: MeasurementRow, Sendable {
     var server: String
     var clients: Int
+    /// Microseconds of `--work` per message the server was given (Chapter 8); 0: none.
+    var work = 0
     /// Set when the server was not run at this load (and why).
     var skipped: String?
     var messages = 0

@@ -26,24 +26,45 @@ struct ServerUnderTest: Sendable {
         "Part3Pool": ["--threads", "{clients}"],
     ]
 
+    /// What the server is called in tables, CSV files and legends: the executable's name, or
+    /// for a variant the whole `--servers` entry (`Part4Epoll --loops 2`).
     var name: String
     var executable: String
     var arguments: [String] = []
+    /// The executable's name (`Part4Epoll`), which its limits and default arguments go by.
+    var program: String
 
     init(name: String, executable: String, arguments: [String]? = nil) {
         self.name = name
         self.executable = executable
+        self.program = name
         self.arguments = arguments ?? Self.defaultArguments[name] ?? []
     }
 
+    // snippet: variant
+    /// A variant: one executable with arguments of its own, measured as a server of its own,
+    /// e.g. `--servers 'Part4Epoll,Part4Epoll --loops 2'` compares one event loop with two. The
+    /// entry is its name; its arguments come after the executable's defaults.
+    init(variant entry: String, executable: String) {
+        let words = entry.split(separator: " ").map(String.init)
+        self.init(name: words[0], executable: executable)
+        name = words.joined(separator: " ")
+        arguments += words.dropFirst()
+    }
+    // end snippet
+
+    /// Whether this is a variant (`Part4Epoll --loops 2`) rather than a plain executable.
+    var isVariant: Bool { name != program }
+
     /// The most concurrent clients worth measuring (nil: no limit).
-    var maxClients: Int? { Self.clientLimits[name]?.clients }
-    var limitNote: String? { Self.clientLimits[name]?.note }
+    var maxClients: Int? { Self.clientLimits[program]?.clients }
+    var limitNote: String? { Self.clientLimits[program]?.note }
 
     /// `Part1Sequential (1 client only)`, `Part3Pool (--threads {clients})` in legends; the plain
-    /// name otherwise.
+    /// name otherwise, and a variant's entry as it was given.
     var label: String {
         if let maxClients { return "\(name) (\(maxClients) client\(maxClients == 1 ? "" : "s") only)" }
+        if isVariant { return name }
         return arguments.isEmpty ? name : "\(name) (\(arguments.joined(separator: " ")))"
     }
 

@@ -77,6 +77,7 @@ public enum ExerciseCatalog {
         5: "Chapter 5: green threads",
         6: "Chapter 6: measuring",
         7: "Chapter 7: async/await on an executor of our own, and SwiftNIO",
+        8: "Chapter 8: work that is not I/O, and every core",
     ]
 
     /// Every exercise, in the order a learner should do them.
@@ -453,6 +454,41 @@ public enum ExerciseCatalog {
                 """
                 The shape of runAll: a loop that takes the next job (or stops when there is none) \
                 and calls job.runSynchronously(on: asUnownedTaskExecutor()), counting each one.
+                """,
+            ]),
+        Exercise(
+            id: "08-1", name: "WorkMailbox",
+            title: "Hand work back to a loop through an eventfd",
+            hints: [
+                """
+                A worker thread must never touch the loop's connections; it can only leave \
+                finished work in a place both share and wake the loop, which sleeps in epoll_wait. \
+                An eventfd is a counter the kernel treats as a descriptor: writing to it makes it \
+                readable, so the loop learns of finished work the way it learns of everything.
+                """,
+                """
+                post appends under the mutex and then adds 1 to the eventfd's counter (an 8-byte \
+                write). take reads the counter back (an 8-byte read resets it, so level-triggered \
+                epoll stops reporting it) and then swaps the list out under the mutex.
+                """,
+                """
+                The order in take matters: read the eventfd first, then take the list. A post \
+                that lands between the two is then either found by this take or wakes the loop \
+                again; think through the opposite order and see which post gets lost.
+                """,
+            ]),
+        Exercise(
+            id: "08-2", name: "Acceptor",
+            title: "Spread connections without SO_REUSEPORT",
+            hints: [
+                """
+                Without SO_REUSEPORT there is one listening socket, so one thread accepts every \
+                connection and hands each descriptor to a loop, which from then on owns it.
+                """,
+                """
+                Accept `count` clients in turn and post each descriptor to the inbox of the next \
+                loop, round robin (the index modulo the number of inboxes). Do not close what you \
+                hand over.
                 """,
             ]),
     ]

@@ -25,7 +25,7 @@ func serveOneAtATime(_ lifecycle: BlockingServerLifecycle) {
             continue
         }
         Log.line("\(peer) connected")
-        serveClient(client, peer: peer, clients: lifecycle.clients, stats: lifecycle.stats)  // blocks until this client leaves
+        serveClient(client, peer: peer, clients: lifecycle.clients, stats: lifecycle.stats, work: lifecycle.work)  // blocks until this client leaves
     }
 }
 // end snippet

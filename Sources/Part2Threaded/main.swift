@@ -30,7 +30,7 @@ func serveEachOnItsOwnThread(_ lifecycle: BlockingServerLifecycle, slots: Client
         Log.line("\(peer) connected (\(slots.active) active)")
         do {
             try startDetachedThread {
-                serveClient(client, peer: peer, clients: lifecycle.clients, stats: lifecycle.stats)
+                serveClient(client, peer: peer, clients: lifecycle.clients, stats: lifecycle.stats, work: lifecycle.work)
                 slots.release()  // last: the main thread waits for every slot before it exits
             }
         } catch {

@@ -27,13 +27,13 @@ final class ThreadPool: Sendable {
     // snippet: start-workers
     /// Starts `threads` workers serving the clients `submit` queues (at most `queueCapacity`
     /// waiting at once). If a thread cannot be started, stops those already running and throws.
-    init(threads: Int, queueCapacity: Int, clients: LiveClients, stats: ServerStats) throws {
+    init(threads: Int, queueCapacity: Int, clients: LiveClients, stats: ServerStats, work: CPUWork = .none) throws {
         let queue = BlockingQueue<AcceptedClient>(capacity: queueCapacity)
         var workers: [JoinableThread<Void>] = []
         do {
             for id in 1...threads {
                 workers.append(try JoinableThread {
-                    ThreadPool.work(id: id, queue: queue, clients: clients, stats: stats)
+                    ThreadPool.work(id: id, queue: queue, clients: clients, stats: stats, cpu: work)
                 })
             }
         } catch {
@@ -51,11 +51,13 @@ final class ThreadPool: Sendable {
     /// The loop every worker thread runs until the queue is closed. `serveClient` reports every
     /// way a session can fail (a reset, a broken pipe) as a value and logs it, so one client's
     /// error ends that client's session and the worker goes on to the next.
-    private static func work(id: Int, queue: BlockingQueue<AcceptedClient>, clients: LiveClients, stats: ServerStats) {
+    private static func work(
+        id: Int, queue: BlockingQueue<AcceptedClient>, clients: LiveClients, stats: ServerStats, cpu: CPUWork
+    ) {
         while let client = queue.pop() {
             let waited = MonotonicClock.now() - client.acceptedAt
             Log.line("worker \(id) serving \(client.peer) (waited \(tenths(waited)) s in the queue)")
-            serveClient(client.socket, peer: client.peer, clients: clients, stats: stats)
+            serveClient(client.socket, peer: client.peer, clients: clients, stats: stats, work: cpu)
             queue.markDone()  // this worker is free again
         }
     }

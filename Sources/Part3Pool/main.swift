@@ -53,7 +53,7 @@ struct Part3Pool: ParsableCommand {
 
     func run() throws {
         let lifecycle = try BlockingServerLifecycle(server)  // signals blocked, listening, books open
-        let pool = try ThreadPool(threads: threads, queueCapacity: queueCapacity, clients: lifecycle.clients, stats: lifecycle.stats)
+        let pool = try ThreadPool(threads: threads, queueCapacity: queueCapacity, clients: lifecycle.clients, stats: lifecycle.stats, work: lifecycle.work)
         Log.line("\(threads) worker threads, queue capacity \(queueCapacity)")
         try lifecycle.startShutdownThread {
             // Wakes the accept loop if it waits for room, and every idle worker.

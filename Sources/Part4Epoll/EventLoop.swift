@@ -22,6 +22,10 @@ final class EventLoop {
         var idleTimeout: Milliseconds?
         /// On SIGINT/SIGTERM, how long connected clients may take to leave.
         var drainTimeout: Milliseconds
+        /// The CPU a complete message costs (`--work`, Chapter 8).
+        var work: CPUWork = .none
+        /// Starts this loop's log lines, e.g. `[loop 1] ` when a server runs several (Chapter 8).
+        var logPrefix = ""
     }
 
     /// Reads made for one client per readiness event before the loop moves on to the others.
@@ -35,6 +39,14 @@ final class EventLoop {
     private let epoll: Int32
     private let listener: Socket
     private let signals: SignalDescriptor
+    /// Tells every loop of the server about a signal any one of them read (Chapter 8).
+    private let relay: SignalRelay
+    /// How many of the relay's signals this loop has acted on.
+    private var signalsHandled = 0
+    /// Its eventfd wakes this loop when a worker has finished a job, or the relay has news.
+    private let finishedWork: FinishedWork
+    /// Where costly messages go with `--offload`; nil: this loop works them itself.
+    private let pool: WorkerPool?
     private var connections: [Int32: Connection] = [:]
     private var idleTimer: IdleTimer?
 
@@ -56,17 +68,25 @@ final class EventLoop {
     private let events: UnsafeMutablePointer<epoll_event>
 
     // snippet: create-epoll
-    init(listener: Socket, signals: SignalDescriptor, configuration: Configuration, stats: ServerStats) throws {
+    init(
+        listener: Socket, configuration: Configuration, stats: ServerStats,
+        relay: SignalRelay, finishedWork: FinishedWork, pool: WorkerPool?
+    ) throws {
         self.listener = listener
-        self.signals = signals
         self.configuration = configuration
         self.stats = stats
+        self.relay = relay
+        self.finishedWork = finishedWork
+        self.pool = pool
         idleTimer = configuration.idleTimeout.map { IdleTimer(timeout: $0) }
         events = .allocate(capacity: eventCapacity)
         epoll = try retryingOnInterrupt("epoll_create1(2)") { epoll_create1(Int32(EPOLL_CLOEXEC)) }
+        signals = try SignalDescriptor(for: [SIGINT, SIGTERM])  // main blocked them before `listening on`
         try setNonBlocking(listener.fd)
         try control(EPOLL_CTL_ADD, listener.fd, events: EPOLLIN.rawValue)
         try control(EPOLL_CTL_ADD, signals.fd, events: EPOLLIN.rawValue)
+        try control(EPOLL_CTL_ADD, finishedWork.fd, events: EPOLLIN.rawValue)
+        relay.register(wakeDescriptor: finishedWork.fd)
     }
     // end snippet
 
@@ -105,7 +125,9 @@ final class EventLoop {
         if fd == listener.fd {
             acceptClients()
         } else if fd == signals.fd {
-            for signal in signals.receive() { beginShutdown(signal) }
+            for signal in signals.receive() { relay.announce(signal) }  // to every loop, this one too
+        } else if fd == finishedWork.fd {
+            wokenUp()
         } else if let connection = connections[fd] {
             serve(connection, events: event.events)
         }
@@ -125,7 +147,7 @@ final class EventLoop {
             }
             if fd >= 0 {
                 shortageLogged = false
-                open(Connection(socket: Socket(fd: fd), peer: peer))
+                open(Connection(socket: Socket(fd: fd), peer: peer, work: configuration.work))
                 continue
             }
             let code = errno
@@ -152,7 +174,7 @@ final class EventLoop {
         acceptRetryAt = monotonicMilliseconds() + Self.acceptRetryDelay
         setListenerWatched(false)
         if !shortageLogged {
-            Log.line("\(error); \(connections.count) clients connected; accepting again when one leaves")
+            Log.line("\(configuration.logPrefix)\(error); \(connections.count) clients connected; accepting again when one leaves")
             shortageLogged = true
         }
     }
@@ -180,7 +202,7 @@ final class EventLoop {
         let fd = connection.socket.fd
         connections[fd] = connection
         stats.clientConnected()
-        Log.line("\(connection.peer) connected (\(connections.count) active)")
+        Log.line("\(configuration.logPrefix)\(connection.peer) connected (\(connections.count) active)")
         idleTimer?.touch(fd, now: monotonicMilliseconds())
         do {
             try connection.flush()  // the greeting
@@ -205,15 +227,17 @@ final class EventLoop {
                 try connection.flush()
             }
             if events & (EPOLLIN.rawValue | trouble) != 0 && connection.registeredEvents & EPOLLIN.rawValue != 0 {
-                try connection.readAvailable(
-                    into: readBuffer, maxPending: configuration.maxPending, maxReads: Self.readsPerEvent)
-                try connection.flush()  // send what this pass earned straight away
+                let costly = try connection.readAvailable(
+                    into: readBuffer, maxPending: configuration.maxPending, maxReads: Self.readsPerEvent,
+                    offloading: pool != nil)
+                if costly > 0 { handOff(costly, of: connection) }
+                try connection.flush()  // send what this pass earned straight away (unless it waits for work)
             }
         } catch {
             close(connection, because: error)  // a reset or broken pipe ends this client only
             return
         }
-        if connection.peerClosed && connection.pendingOutput == 0 {
+        if connection.peerClosed && connection.pendingOutput == 0 && !connection.workInFlight {
             close(connection, because: nil)  // the client said goodbye and has every reply
             return
         }
@@ -243,16 +267,59 @@ final class EventLoop {
     }
     // end snippet
 
+    // MARK: Work on other threads (Chapter 8)
+
+    // snippet: hand-off
+    /// `--offload`: gives a connection's costly messages to the pool. Until the job comes back
+    /// the connection neither writes (its replies wait behind the work) nor reads (so its later
+    /// messages cannot overtake), and the loop serves everybody else.
+    private func handOff(_ costly: Int, of connection: Connection) {
+        connection.workInFlight = true
+        pool!.submit(Job(messages: costly, ticket: ConnectionTicket(connection: connection), finished: finishedWork))
+    }
+
+    /// The eventfd was readable: a worker finished jobs, or the relay has a signal for us.
+    private func wokenUp() {
+        drainEventDescriptor(finishedWork.fd)  // resets the counter; we take everything below
+        for signal in relay.signals(after: signalsHandled) {
+            signalsHandled += 1
+            beginShutdown(signal)
+        }
+        for job in finishedWork.take() {
+            workDone(job.ticket.connection)
+        }
+    }
+
+    /// A connection's work is done: its replies may go out, and it may be read again.
+    private func workDone(_ connection: Connection) {
+        guard !connection.isClosed else { return }  // it reset, or the drain ended it, meanwhile
+        connection.workInFlight = false
+        do {
+            try connection.flush()
+        } catch {
+            close(connection, because: error)
+            return
+        }
+        if connection.peerClosed && connection.pendingOutput == 0 {
+            close(connection, because: nil)
+            return
+        }
+        idleTimer?.touch(connection.socket.fd, now: monotonicMilliseconds())
+        updateRegistration(connection)  // EPOLLIN again; bytes that arrived meanwhile are reported at once
+    }
+    // end snippet
+
     /// Ends a connection: logs why, closes the socket (which also removes it from the epoll
     /// set), and frees its descriptor for a client waiting to be accepted.
     private func close(_ connection: Connection, because reason: (any Error)?) {
         let fd = connection.socket.fd
+        connection.isClosed = true
         connections.removeValue(forKey: fd)
         idleTimer?.remove(fd)
         connection.socket.close()
         stats.clientDisconnected(bytesAnswered: connection.bytesOut)
         let why = reason.map { ", \($0)" } ?? ""
-        Log.line("\(connection.peer) disconnected (\(connection.summary)\(why))")
+        Log.line("\(configuration.logPrefix)\(connection.peer) disconnected (\(connection.summary)\(why))")
         resumeAccepting()
         if drainDeadline != nil && connections.isEmpty { finished = true }  // the last one has left
     }
@@ -293,14 +360,14 @@ final class EventLoop {
     /// drain timeout. A second one ends the wait at once.
     private func beginShutdown(_ signal: Int32) {
         if drainDeadline != nil {
-            ShutdownLog.signalledAgain(signal)
+            ShutdownLog.signalledAgain(signal, prefix: configuration.logPrefix)
             drainDeadline = monotonicMilliseconds()
             return
         }
         listening = false
         listener.close()  // new clients are refused from now on; closing also unregisters it
         let seconds = Double(configuration.drainTimeout) / 1000
-        ShutdownLog.stoppedAccepting(after: signal, clients: connections.count, drainTimeout: seconds)
+        ShutdownLog.stoppedAccepting(after: signal, clients: connections.count, drainTimeout: seconds, prefix: configuration.logPrefix)
         drainDeadline = monotonicMilliseconds() + configuration.drainTimeout
         if connections.isEmpty { finished = true }
     }
@@ -308,7 +375,7 @@ final class EventLoop {
     /// The drain timeout has run out: close whoever is still connected.
     private func endDrain() {
         if !connections.isEmpty {
-            ShutdownLog.drainTimedOut(clients: connections.count)
+            ShutdownLog.drainTimedOut(clients: connections.count, prefix: configuration.logPrefix)
         }
         for connection in Array(connections.values) {
             close(connection, because: ServerShutdown())

@@ -18,18 +18,22 @@ let readBufferSize = 1024
 
 // snippet: serve
 /// Serves `client` until it closes its side, goes quiet for `idleTimeout`, an I/O call fails, or
-/// the server interrupts this thread at shutdown. Does not close the socket.
-func serve(_ client: GreenSocket, idleTimeout: Duration?) -> SessionSummary {
+/// the server interrupts this thread at shutdown. Does not close the socket. `work` is `--work`
+/// (Chapter 8).
+func serve(_ client: GreenSocket, idleTimeout: Duration?, work: CPUWork) -> SessionSummary {
     // This client's own buffer, on this green thread's stack: no other client can reach it, so
     // no rule about where green threads may switch is needed to keep their bytes apart.
     withUnsafeTemporaryAllocation(byteCount: readBufferSize, alignment: 16) { readBuffer in
-        serve(client, idleTimeout: idleTimeout, readingInto: readBuffer)
+        serve(client, idleTimeout: idleTimeout, work: work, readingInto: readBuffer)
     }
 }
 
-private func serve(_ client: GreenSocket, idleTimeout: Duration?, readingInto readBuffer: UnsafeMutableRawBufferPointer) -> SessionSummary {
+private func serve(
+    _ client: GreenSocket, idleTimeout: Duration?, work: CPUWork, readingInto readBuffer: UnsafeMutableRawBufferPointer
+) -> SessionSummary {
     var summary = SessionSummary()
     var machine = ProtocolMachine()
+    var meter = WorkMeter(work, phase: Int(client.fd))
     var reply: [UInt8] = []
     do {
         try client.write([ProtocolMachine.greeting])
@@ -39,11 +43,14 @@ private func serve(_ client: GreenSocket, idleTimeout: Duration?, readingInto re
             if count == 0 { break }  // the client closed its side
             summary.bytesIn += count
             reply.removeAll(keepingCapacity: true)
-            feed(&machine, UnsafeRawBufferPointer(rebasing: readBuffer[..<count]), into: &reply)
+            let completed = machine.feed(UnsafeRawBufferPointer(rebasing: readBuffer[..<count]), into: &reply)
+            let costly = completed > 0 && work.isEnabled ? meter.count(completed) : 0
+            work.spend(messages: costly)  // no switch: this scheduler's other clients wait
             if !reply.isEmpty {
                 try client.write(reply)  // one write for everything this read earned
                 summary.bytesOut += reply.count
             }
+            if costly > 0 { Scheduler.yield() }  // computed: let every other runnable client have a turn first
         }
     } catch GreenThreadError.timedOut {
         summary.error = IdleTimeout(seconds: idleTimeout.map(seconds) ?? 0)
@@ -55,17 +62,6 @@ private func serve(_ client: GreenSocket, idleTimeout: Duration?, readingInto re
     return summary
 }
 // end snippet
-
-/// `ProtocolMachine.feed`, byte by byte through its non-generic `step`. `feed` takes any
-/// `Sequence`, and a generic function called from another module runs unspecialised: perf showed
-/// a fifth of this server's time spent looking up type metadata and stepping a generic iterator
-/// for every byte. The loop below is specialised for raw bytes.
-@inline(__always)
-private func feed(_ machine: inout ProtocolMachine, _ input: UnsafeRawBufferPointer, into reply: inout [UInt8]) {
-    for byte in input {
-        if let answer = machine.step(byte) { reply.append(answer) }
-    }
-}
 
 private func seconds(_ duration: Duration) -> Double {
     let (whole, attoseconds) = duration.components

@@ -18,11 +18,25 @@ import ServerCore
 import StateThreads
 
 final class GreenServer {
+    /// What a server on one scheduler needs to know besides its listener.
+    struct Configuration {
+        var idleTimeout: Duration?
+        var drainTimeout: Double
+        /// The CPU a complete message costs (`--work`, Chapter 8).
+        var work: CPUWork = .none
+        /// Starts this scheduler's log lines, e.g. `[scheduler 1] ` when there are several.
+        var logPrefix = ""
+    }
+
     private let listener: GreenSocket
     private let signals: SignalDescriptor
     private let stats: ServerStats
-    private let idleTimeout: Duration?
-    private let drainTimeout: Double
+    private let configuration: Configuration
+    /// Tells every scheduler about a signal any one of them read (Chapter 8).
+    private let relay: SignalRelay
+    /// An eventfd the relay writes to; the watcher waits on it. Opened and closed by main.
+    private let wakeFD: Int32
+    private var signalsHandled = 0
 
     /// The green threads of the clients being served.
     private var clients: Set<GreenThread> = []
@@ -30,27 +44,34 @@ final class GreenServer {
     private var draining = false
     private var acceptor: GreenThread?
     private var signalWatcher: GreenThread?
+    private var signalReader: GreenThread?
     /// Set when an accept failure has been logged; a shortage that lasts is logged once.
     private var shortageLogged = false
     /// Signalled whenever a client leaves, for an accept loop waiting for descriptors.
     private let clientLeft = GreenCondition()
     private let clientLeftMutex = GreenMutex()
 
-    init(listener: GreenSocket, signals: SignalDescriptor, stats: ServerStats, idleTimeout: Duration?, drainTimeout: Double) {
+    init(
+        listener: GreenSocket, signals: SignalDescriptor, stats: ServerStats, configuration: Configuration,
+        relay: SignalRelay, wakeFD: Int32
+    ) {
         self.listener = listener
         self.signals = signals
         self.stats = stats
-        self.idleTimeout = idleTimeout
-        self.drainTimeout = drainTimeout
+        self.configuration = configuration
+        self.relay = relay
+        self.wakeFD = wakeFD
+        relay.register(wakeDescriptor: wakeFD)
     }
 
     /// Runs the accept loop on the calling green thread, after starting the signal watcher.
     func run() {
         acceptor = GreenThread.current
         do {
+            signalReader = try Scheduler.spawn { [self] in relaySignals() }
             signalWatcher = try Scheduler.spawn { [self] in watchSignals() }
         } catch {
-            Log.line("cannot start the signal watcher: \(error); SIGINT and SIGTERM will not stop this server")
+            Log.line("\(configuration.logPrefix)cannot start the signal watcher: \(error); SIGINT and SIGTERM will not stop this server")
         }
         acceptClients()
     }
@@ -80,7 +101,7 @@ final class GreenServer {
     /// is system-wide) before accepting again. The queued clients wait in the kernel meanwhile.
     private func waitForDescriptors(after error: SystemCallError) {
         if !shortageLogged {
-            Log.line("\(error); \(clients.count) clients connected; accepting again when one leaves")
+            Log.line("\(configuration.logPrefix)\(error); \(clients.count) clients connected; accepting again when one leaves")
             shortageLogged = true
         }
         clientLeftMutex.withLock {
@@ -91,10 +112,10 @@ final class GreenServer {
     // snippet: start-session
     private func startSession(_ client: GreenSocket, peer: SocketAddress) {
         stats.clientConnected()
-        Log.line("\(peer) connected (\(clients.count + 1) active)")
+        Log.line("\(configuration.logPrefix)\(peer) connected (\(clients.count + 1) active)")
         do {
             let thread = try Scheduler.spawn { [self] in
-                let summary = serve(client, idleTimeout: idleTimeout)  // straight-line, like Part 2
+                let summary = serve(client, idleTimeout: configuration.idleTimeout, work: configuration.work)  // straight-line, like Part 2
                 endSession(client, peer: peer, summary: summary)
             }
             clients.insert(thread)
@@ -102,7 +123,7 @@ final class GreenServer {
             // No stack for another green thread: turn this one client away, keep serving the rest.
             client.close()
             stats.clientDisconnected(bytesAnswered: 0)
-            Log.line("\(peer) closed without service: \(error)")
+            Log.line("\(configuration.logPrefix)\(peer) closed without service: \(error)")
         }
     }
 
@@ -110,41 +131,69 @@ final class GreenServer {
         if let me = GreenThread.current { clients.remove(me) }
         client.close()
         stats.clientDisconnected(bytesAnswered: summary.bytesOut)
-        Log.line("\(peer) disconnected (\(summary.description))")
+        Log.line("\(configuration.logPrefix)\(peer) disconnected (\(summary.description))")
         clientLeft.signal()
         if draining && clients.isEmpty { signalWatcher?.interrupt() }  // the drain is over
     }
     // end snippet
 
     // snippet: shutdown
-    /// The signal watcher's green thread: waits for SIGINT/SIGTERM on the signalfd, then drains.
+    /// The signal watcher's green thread: waits for SIGINT/SIGTERM (relayed), then drains.
     private func watchSignals() {
-        defer { signals.close() }
-        guard let signal = try? signals.next() else { return }
+        defer {
+            signalReader?.interrupt()  // the scheduler ends when its last green thread does
+            Scheduler.forgetDescriptor(wakeFD)  // main closes it, once every scheduler is done
+        }
+        guard let signal = try? nextSignal() else { return }
+        let prefix = configuration.logPrefix
         listening = false
         acceptor?.interrupt()  // its accept throws at once, and it never touches the listener again
         listener.close()  // new clients are refused from now on
-        ShutdownLog.stoppedAccepting(after: signal, clients: clients.count, drainTimeout: drainTimeout)
+        ShutdownLog.stoppedAccepting(after: signal, clients: clients.count, drainTimeout: configuration.drainTimeout, prefix: prefix)
         draining = true
-        let deadline = MonotonicClock.now() + drainTimeout
+        let deadline = MonotonicClock.now() + configuration.drainTimeout
         while !clients.isEmpty {
             let remaining = deadline - MonotonicClock.now()
             do {
                 // A second signal ends the drain at once; the last client to leave interrupts us.
-                let again = try signals.next(timeout: .milliseconds(Int(max(remaining, 0) * 1000)))
-                ShutdownLog.signalledAgain(again)
+                let again = try nextSignal(timeout: .milliseconds(Int(max(remaining, 0) * 1000)))
+                ShutdownLog.signalledAgain(again, prefix: prefix)
                 break
             } catch GreenThreadError.interrupted {
                 continue  // a client left; the loop checks whether it was the last
             } catch GreenThreadError.timedOut {
-                ShutdownLog.drainTimedOut(clients: clients.count)
+                ShutdownLog.drainTimedOut(clients: clients.count, prefix: prefix)
                 break
             } catch {
-                Log.line("cannot read the signalfd: \(error); closing the remaining connections now")
+                Log.line("\(prefix)cannot wait for signals: \(error); closing the remaining connections now")
                 break
             }
         }
         for client in clients { client.interrupt() }  // their blocked reads and writes throw
+    }
+    // end snippet
+
+    // snippet: relay-signals
+    /// The signal reader's green thread: whichever scheduler reads a signal from its signalfd
+    /// first (they all see it pending) tells every scheduler, this one included, through the relay.
+    private func relaySignals() {
+        defer { signals.close() }
+        while let signal = try? signals.next() {  // interrupted once this scheduler's drain is over
+            relay.announce(signal)
+        }
+    }
+
+    /// Waits for the next signal the relay has for this scheduler. Throws
+    /// `GreenThreadError.timedOut` or `.interrupted` like any other green wait.
+    private func nextSignal(timeout: Duration? = nil) throws -> Int32 {
+        while true {
+            if let signal = relay.signals(after: signalsHandled).first {
+                signalsHandled += 1
+                return signal
+            }
+            try Scheduler.waitUntilReadable(wakeFD, timeout: timeout)
+            drainEventDescriptor(wakeFD)
+        }
     }
     // end snippet
 }

@@ -1,12 +1,14 @@
 // Part 5: green threads — thread-per-client code on one kernel thread that sleeps in epoll.
 //
 // main parses the options, blocks SIGINT and SIGTERM (they will arrive as readable events on a
-// signalfd instead), starts the StateThreads scheduler, and opens the listening socket on its
-// first green thread. GreenServer.swift has the accept loop and the shutdown; ClientSession.swift has the
+// signalfd instead), opens the listening socket, and runs the StateThreads scheduler
+// (SchedulerStart.swift) — or, with `--schedulers N`, N of them, one per kernel thread, each with
+// its own listener on the shared port (Chapter 8). GreenServer.swift has the accept loop and the shutdown; ClientSession.swift has the
 // straight-line code each client's green thread runs. Chapter 5 walks through them, and through
 // the runtime underneath (Sources/StateThreads, Sources/CContextSwitch).
 
 import ArgumentParser
+import CLinux
 import Glibc
 import ServerCore
 import StateThreads
@@ -24,27 +26,52 @@ struct Part5StateThreads: ParsableCommand {
     @Option(help: "KiB of stack per green thread (at least 16).")
     var stackSize: Int = Scheduler.defaultStackSize / 1024
 
+    @Option(help: "Schedulers, each on its own kernel thread with its own SO_REUSEPORT listener (Chapter 8).")
+    var schedulers: Int = 1
+
     func validate() throws {
         if let idleTimeout, idleTimeout <= 0 { throw ValidationError("--idle-timeout must be positive.") }
         guard stackSize * 1024 >= Scheduler.minimumStackSize else {
             throw ValidationError("--stack-size must be at least \(Scheduler.minimumStackSize / 1024) KiB.")
         }
+        guard schedulers >= 1 else { throw ValidationError("--schedulers must be at least 1.") }
     }
 
     // snippet: main
     func run() throws {
-        let signals = try SignalDescriptor(for: [SIGINT, SIGTERM])  // first: before anything can be interrupted
+        _ = blockSignals([SIGINT, SIGTERM])  // first: every thread started below inherits the mask
+        let listeners = try openListeners(server, count: schedulers)  // one per scheduler, sharing the port
         let stats = ServerStats()
-        try Scheduler.run(stackSize: stackSize * 1024) {
-            // Listening from inside the scheduler: its epoll instance and stacks exist by the time
-            // `listening on` is printed, so the server's descriptors are settled from then on.
-            let listener = try GreenSocket(adopting: try startListening(server))
-            let greenServer = GreenServer(
-                listener: listener, signals: signals, stats: stats,
-                idleTimeout: idleTimeout.map { .milliseconds(Int($0 * 1000)) },
-                drainTimeout: server.drainTimeout)
-            greenServer.run()  // returns when it stops accepting; run returns when every client has left
+        let relay = SignalRelay()
+        var configuration = GreenServer.Configuration(
+            idleTimeout: idleTimeout.map { .milliseconds(Int($0 * 1000)) },
+            drainTimeout: server.drainTimeout,
+            work: server.makeWork())
+        let ready = Countdown(schedulers)
+        // Kept open until every scheduler has finished: the relay may wake one that is done.
+        let wakeFDs = try listeners.map { _ in
+            try retryingOnInterrupt("eventfd(2)") { eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
         }
+        let starts = listeners.indices.map { index in
+            if schedulers > 1 { configuration.logPrefix = "[scheduler \(index)] " }
+            return SchedulerStart(
+                listener: listeners[index], wakeFD: wakeFDs[index], configuration: configuration,
+                stackSize: stackSize * 1024, guardedStackLimit: Scheduler.guardedStackLimit(sharedBy: schedulers),
+                announces: index == 0)
+        }
+        // Scheduler 0 runs on this thread, as Chapter 5's one scheduler always did; the others get
+        // their own. Scheduler 0 announces the port once every scheduler is ready.
+        let threads = try starts.dropFirst().map { start in
+            try JoinableThread { start.run(stats: stats, relay: relay, ready: ready) }
+        }
+        if let failure = starts[0].run(stats: stats, relay: relay, ready: ready) {
+            Log.line(failure)
+            throw ExitCode.failure  // ends the process, and with it any other scheduler
+        }
+        for thread in threads {
+            if let failure = thread.join() { Log.line(failure) }
+        }
+        for fd in wakeFDs { _ = close(fd) }
         Log.plain(stats.summaryLine)  // the last line, worded as every server words it
     }
     // end snippet

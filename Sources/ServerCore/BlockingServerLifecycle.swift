@@ -14,6 +14,8 @@ public final class BlockingServerLifecycle: Sendable {
     public let clients = LiveClients()
     /// The numbers the summary line reports (see `serveClient`).
     public let stats = ServerStats()
+    /// The CPU each complete message costs with `--work` (Chapter 8); nothing by default.
+    public let work: CPUWork
     private let shutdown: ShutdownSignal
     private let drainTimeout: Double
 
@@ -23,6 +25,7 @@ public final class BlockingServerLifecycle: Sendable {
         shutdown = ShutdownSignal()  // first: blocks SIGINT/SIGTERM before any thread starts
         listener = try startListening(options)
         drainTimeout = options.drainTimeout
+        work = options.makeWork()
     }
 
     /// Starts the signal thread: on SIGINT or SIGTERM it stops the listener accepting, calls

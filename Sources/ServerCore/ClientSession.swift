@@ -29,9 +29,11 @@ public struct SessionSummary: Sendable {
 
 // snippet: serve-connection
 /// Serves `client` until it closes its side or an I/O call fails. Does not close the socket.
-public func serveConnection(_ client: Socket) -> SessionSummary {
+/// `work` is the CPU each complete message costs (`--work`, Chapter 8; none by default).
+public func serveConnection(_ client: Socket, work: CPUWork = .none) -> SessionSummary {
     var summary = SessionSummary()
     var machine = ProtocolMachine()
+    var meter = WorkMeter(work, phase: Int(client.fd))
     var input = [UInt8](repeating: 0, count: 4096)
     var reply: [UInt8] = []
     reply.reserveCapacity(input.count)
@@ -43,7 +45,8 @@ public func serveConnection(_ client: Socket) -> SessionSummary {
             if count == 0 { break }  // the client closed its side
             summary.bytesIn += count
             reply.removeAll(keepingCapacity: true)
-            machine.feed(input[..<count], into: &reply)
+            let completed = machine.feed(input[..<count], into: &reply)
+            work.spend(messages: meter.count(completed))  // before this read's replies go out
             if !reply.isEmpty {
                 try client.writeAll(reply)  // one write for everything this read earned
                 summary.bytesOut += reply.count
@@ -60,11 +63,13 @@ public func serveConnection(_ client: Socket) -> SessionSummary {
 /// Serves one accepted client to the end and closes its socket, keeping the books every
 /// blocking server keeps: the client is listed in `clients` while it is served (so a shutdown
 /// can wait for it, and end it after the drain timeout) and counted in `stats`. Logs the
-/// disconnect line.
-public func serveClient(_ client: Socket, peer: SocketAddress, clients: LiveClients, stats: ServerStats) {
+/// disconnect line. `work` is the CPU each complete message costs (Chapter 8).
+public func serveClient(
+    _ client: Socket, peer: SocketAddress, clients: LiveClients, stats: ServerStats, work: CPUWork = .none
+) {
     clients.add(client)
     stats.clientConnected()
-    let summary = serveConnection(client)
+    let summary = serveConnection(client, work: work)
     clients.remove(client)  // before `close`: the descriptor number is free for reuse after it
     client.close()
     stats.clientDisconnected(bytesAnswered: summary.bytesOut)

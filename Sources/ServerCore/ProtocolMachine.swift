@@ -47,13 +47,21 @@ public struct ProtocolMachine: Sendable, Equatable {
 
     // snippet: protocol-feed
     /// Consumes everything one read produced and appends the replies to `reply`,
-    /// so the caller can send them with a single write. (Inlinable so that a server in another
-    /// module gets a copy specialised for its buffer type, not a generic loop.)
-    @inlinable
-    public mutating func feed(_ input: some Sequence<UInt8>, into reply: inout [UInt8]) {
+    /// so the caller can send them with a single write. Returns how many messages a `$` closed,
+    /// for a server that does work per message (Chapter 8). (Inlinable so that a server in
+    /// another module gets a copy specialised for its buffer type, not a generic loop.)
+    @inlinable @discardableResult
+    public mutating func feed(_ input: some Sequence<UInt8>, into reply: inout [UInt8]) -> Int {
+        var completed = 0
         for byte in input {
-            if let answer = step(byte) { reply.append(answer) }
+            let wasInMessage = state == .inMessage
+            if let answer = step(byte) {
+                reply.append(answer)
+            } else if wasInMessage {
+                completed += 1  // inside a message only `$` earns no reply, and it ends the message
+            }
         }
+        return completed
     }
     // end snippet
 

@@ -17,17 +17,18 @@ public func signalName(_ signal: Int32) -> String {
 
 public enum ShutdownLog {
     /// `SIGTERM: no longer accepting; letting 3 clients finish (up to 5.0 s)`
-    public static func stoppedAccepting(after signal: Int32, clients: Int, drainTimeout seconds: Double) {
-        Log.line("\(signalName(signal)): no longer accepting; letting \(clients) clients finish (up to \(seconds) s)")
+    /// `prefix` names the loop or scheduler of a server that runs several (`[loop 1] `).
+    public static func stoppedAccepting(after signal: Int32, clients: Int, drainTimeout seconds: Double, prefix: String = "") {
+        Log.line("\(prefix)\(signalName(signal)): no longer accepting; letting \(clients) clients finish (up to \(seconds) s)")
     }
 
     /// `SIGTERM again: closing the remaining connections now`
-    public static func signalledAgain(_ signal: Int32) {
-        Log.line("\(signalName(signal)) again: closing the remaining connections now")
+    public static func signalledAgain(_ signal: Int32, prefix: String = "") {
+        Log.line("\(prefix)\(signalName(signal)) again: closing the remaining connections now")
     }
 
     /// `drain timeout: closing 2 client connections`
-    public static func drainTimedOut(clients: Int) {
-        Log.line("drain timeout: closing \(clients) client connections")
+    public static func drainTimedOut(clients: Int, prefix: String = "") {
+        Log.line("\(prefix)drain timeout: closing \(clients) client connections")
     }
 }

@@ -18,7 +18,8 @@ public struct Socket: Sendable, Hashable {
     // snippet: listen
     /// Creates a TCP socket bound to `host:port` and listening with the given backlog.
     /// Port 0 asks the kernel for a free port; `localAddress()` tells which one it picked.
-    public static func listen(host: String, port: UInt16, backlog: Int32) throws -> Socket {
+    /// `sharingPort` lets several sockets listen on one port, each with its own queue (Chapter 8).
+    public static func listen(host: String, port: UInt16, backlog: Int32, sharingPort: Bool = false) throws -> Socket {
         let address = try SocketAddress(host: host, port: port, passive: true)
         let socket = Socket(fd: try retryingOnInterrupt("socket(2)") {
             Glibc.socket(address.family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -27,6 +28,7 @@ public struct Socket: Sendable, Hashable {
             // Without SO_REUSEADDR a restarted server fails with "Address already in use"
             // while the previous run's connections sit in TIME_WAIT.
             try socket.setOption(SOL_SOCKET, SO_REUSEADDR, 1)
+            if sharingPort { try socket.setOption(SOL_SOCKET, SO_REUSEPORT, 1) }
             try retryingOnInterrupt("bind(2)") { address.withSockaddr { Glibc.bind(socket.fd, $0, $1) } }
             try retryingOnInterrupt("listen(2)") { Glibc.listen(socket.fd, backlog) }
         } catch {

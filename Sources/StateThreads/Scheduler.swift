@@ -400,6 +400,14 @@ public enum Scheduler {
         return report.pointee
     }
 
+    /// A fair share of the guard pages the kernel's `vm.max_map_count` leaves room for, for one
+    /// of `schedulers` schedulers in this process. Each scheduler's stack pool counts its own
+    /// mappings, but the limit is the process's: two pools that each took the whole budget would
+    /// together run into it (and `mprotect` would fail). Pass it as `run`'s `guardedStackLimit`.
+    public static func guardedStackLimit(sharedBy schedulers: Int) -> Int {
+        Diagnostics.guardedStackBudget() / max(1, schedulers)
+    }
+
     /// How many stacks have a guard page, and how many are checked with a canary instead.
     public static var stackProtection: (guarded: Int, canary: Int) {
         let core = requireCore("Scheduler.stackProtection")

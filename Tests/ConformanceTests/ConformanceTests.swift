@@ -21,9 +21,9 @@ private func firstDifference(_ got: [UInt8], _ expected: [UInt8]) -> String {
 
 @Suite("Conformance: every server, the same bytes")
 struct ConformanceTests {
-    @Test("greets a new client with *", arguments: Servers.all)
+    @Test("greets a new client with *", arguments: Servers.withVariants)
     func greets(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             let client = try TestClient.connect(port: server.port)
             defer { client.close() }
             #expect(try client.receive(exactly: 1) == [UInt8(ascii: "*")])
@@ -31,9 +31,9 @@ struct ConformanceTests {
         }
     }
 
-    @Test("answers the seed vector, chunk by chunk, with the state carried across chunks", arguments: Servers.all)
+    @Test("answers the seed vector, chunk by chunk, with the state carried across chunks", arguments: Servers.withVariants)
     func seedVector(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
             defer { client.close() }
             for (input, reply) in seedConversation {
@@ -44,9 +44,9 @@ struct ConformanceTests {
         }
     }
 
-    @Test("ignores every byte outside a message", arguments: Servers.all)
+    @Test("ignores every byte outside a message", arguments: Servers.withVariants)
     func ignoresBytesOutsideMessages(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
             defer { client.close() }
             let outside = (UInt8.min...UInt8.max).filter { $0 != UInt8(ascii: "^") }
@@ -57,9 +57,9 @@ struct ConformanceTests {
         }
     }
 
-    @Test("answers a message that arrives one byte per write", arguments: Servers.all)
+    @Test("answers a message that arrives one byte per write", arguments: Servers.withVariants)
     func messageSplitAcrossManyWrites(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
             defer { client.close() }
             var machine = ProtocolMachine()
@@ -74,9 +74,9 @@ struct ConformanceTests {
         }
     }
 
-    @Test("answers a 1 MB message in full while still reading it", arguments: Servers.all)
+    @Test("answers a 1 MB message in full while still reading it", arguments: Servers.withVariants)
     func largeMessage(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             let client = try TestClient.connectAndGreet(port: server.port)
             defer { client.close() }
             // Every byte value but `$`, which would end the message early.
@@ -95,9 +95,9 @@ struct ConformanceTests {
         }
     }
 
-    @Test("survives clients that reset at once, leave mid-message, reset, or hang up before their replies", arguments: Servers.all)
+    @Test("survives clients that reset at once, leave mid-message, reset, or hang up before their replies", arguments: Servers.withVariants)
     func clientsThatLeaveAbruptly(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             // Impatient clients reset before the greeting, perhaps before they are even accepted:
             // accept can hand the server a connection that is already dead.
             for _ in 0..<5 { try TestClient.connect(port: server.port).reset() }
@@ -129,9 +129,9 @@ struct ConformanceTests {
         }
     }
 
-    @Test("closes every client's descriptor: 200 clients come and go, none leak", arguments: Servers.all)
+    @Test("closes every client's descriptor: 200 clients come and go, none leak", arguments: Servers.withVariants)
     func noDescriptorLeaks(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             let baseline = server.openDescriptorCount()
             #expect(baseline > 0)
             for index in 0..<200 {
@@ -154,9 +154,9 @@ struct ConformanceTests {
         }
     }
 
-    @Test("a client that sends but never reads does not stop another being served", arguments: Servers.concurrent)
+    @Test("a client that sends but never reads does not stop another being served", arguments: Servers.concurrentWithVariants)
     func clientThatNeverReads(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             // Small buffers, so the hog's connection fills up after kilobytes, not megabytes.
             let hog = try TestClient.connect(port: server.port, receiveBufferSize: 4096, sendBufferSize: 4096)
             try hog.send("^")
@@ -178,9 +178,9 @@ struct ConformanceTests {
         }
     }
 
-    @Test("survives 64 KB of random bytes, then serves the next client", arguments: Servers.all)
+    @Test("survives 64 KB of random bytes, then serves the next client", arguments: Servers.withVariants)
     func garbage(server name: String) throws {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             var generator = SplitMix64(seed: 0xBAD_B17E5)
             let garbage = (0..<65_536).map { _ in UInt8.random(in: 0...0xFF, using: &generator) }
             var machine = ProtocolMachine()

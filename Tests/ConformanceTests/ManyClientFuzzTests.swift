@@ -40,11 +40,11 @@ struct ManyClientFuzzTests {
     /// A run (about 4 MB) takes seconds; this is the backstop for one that trickles on forever.
     static let runTimeout = 240.0
 
-    @Test("8-10 clients at once, random scripts; every reply byte equals the reference model's", arguments: Servers.all)
+    @Test("8-10 clients at once, random scripts; every reply byte equals the reference model's", arguments: Servers.withVariants)
     func manyClientsAtOnce(server name: String) throws {
         if let only = FuzzSeeds.environment("FUZZ_SERVER") {
-            guard Servers.all.contains(only) else {
-                throw HarnessError("FUZZ_SERVER=\(only) is none of \(Servers.all)")
+            guard Servers.withVariants.contains(only) else {
+                throw HarnessError("FUZZ_SERVER=\(only) is none of \(Servers.withVariants)")
             }
             if only != name { try Test.cancel("FUZZ_SERVER=\(only): fuzzing that server only") }
         }
@@ -75,7 +75,7 @@ struct ManyClientFuzzTests {
     /// Runs one seed against a fresh server. Returns nil if every client got exactly its replies,
     /// else the failure report.
     static func run(_ script: FuzzRunScript, on name: String) throws -> String? {
-        try withServer(name) { server in
+        try withServer(variant: name) { server in
             if let report = try drive(script, port: server.port, server: name) { return report }
 
             // Still there, and still serving.

@@ -4,6 +4,8 @@
 // the conformance suite and the shutdown contract at once, and the event-driven behaviours if it
 // serves every client from one thread that waits for readiness.
 
+import Harness
+
 /// One server executable and the model it serves clients with.
 struct TestedServer: Sendable {
     enum Model: Sendable {
@@ -46,4 +48,24 @@ enum Servers {
     /// read pending, so AcceptBackoffHandler's hold never takes effect and the loop retries
     /// accept4 some 13,000 times a second until a descriptor frees up (Chapter 7).
     static let waitForDescriptors = eventDriven.filter { $0 != "SwiftNIOServer" }
+
+    /// Chapter 8's forms of Parts 4 and 5 (several loops, a worker pool, several schedulers) must
+    /// speak the same bytes, and so must a server whose messages cost `--work` (which changes
+    /// when replies leave, never what they are). `--offload` hands only messages that cost work
+    /// to its pool, so it is tested with some. Each is an executable name, then its arguments.
+    static let variants = [
+        "Part4Epoll --loops 2", "Part4Epoll --offload 2 --work 50", "Part5StateThreads --schedulers 2",
+        "Part3Pool --work 50", "Part4Epoll --loops 2 --work 50", "Part5StateThreads --schedulers 2 --work 50",
+    ]
+    /// Every server, then every variant: the byte-for-byte suites run over these.
+    static let withVariants = all + variants
+    /// The same, less the server that serves one client at a time.
+    static let concurrentWithVariants = concurrent + variants
+}
+
+/// Runs `body` with the server a `Servers.withVariants` entry names: the executable, then its
+/// arguments.
+func withServer<Result>(variant: String, _ body: (ServerProcess) throws -> Result) throws -> Result {
+    let words = variant.split(separator: " ").map(String.init)
+    return try withServer(words[0], arguments: Array(words.dropFirst()), body)
 }

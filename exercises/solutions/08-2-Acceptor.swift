@@ -1,0 +1,69 @@
+// Exercise 08-2: spread connections over event loops without SO_REUSEPORT.
+//
+// Part 4's `--loops N` gives each loop a listening socket of its own on the shared port, and the
+// kernel picks one for each new connection by hashing its addresses and ports: no thread decides,
+// but nobody can steer either, and a loop that is busy still gets its share. The other classic
+// design (Netty's boss and worker groups, memcached's dispatcher thread) has one acceptor: one
+// thread accepts every connection and hands the new descriptor to a loop, which from then on owns
+// it. The acceptor can choose: here, round robin, so N loops get connections in turn.
+//
+// Write `acceptAndDistribute`: accept `count` clients from the blocking listener, one after the
+// other, and hand client k (counting from 0) to `inboxes[k % inboxes.count]` with `post`, which
+// wakes that loop through its eventfd (as in exercise 08-1, written for you below). The loop
+// then greets and serves the client; the acceptor never touches it again.
+//
+// When you want your attempt checked, delete the marker line below, then run
+// `swift run Progress` (or `swift test --filter exercise08_2`).
+
+import CLinux
+import Glibc
+import ServerCore
+
+/// New clients' descriptors on their way from the acceptor to one loop.
+// @unchecked Sendable: `descriptors` is only touched with `mutex` locked; `fd` never changes.
+final class DescriptorInbox: @unchecked Sendable {
+    /// An eventfd the loop waits on: readable while descriptors wait to be taken.
+    let fd: Int32
+    private var descriptors: [Int32] = []
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+
+    init() throws {
+        fd = try retryingOnInterrupt("eventfd(2)") { eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
+        pthread_mutex_init(mutex, nil)
+    }
+
+    deinit {
+        close(fd)
+        pthread_mutex_destroy(mutex)
+        mutex.deallocate()
+    }
+
+    /// Called by the acceptor: gives the loop a new client's descriptor and wakes it.
+    func post(_ client: Int32) {
+        pthread_mutex_lock(mutex)
+        descriptors.append(client)
+        pthread_mutex_unlock(mutex)
+        var one: UInt64 = 1
+        while write(fd, &one, 8) < 0 && errno == EINTR {}
+    }
+
+    /// Called by the loop when `fd` is readable: the descriptors handed to it since the last take.
+    func take() -> [Int32] {
+        var count: UInt64 = 0
+        while read(fd, &count, 8) < 0 && errno == EINTR {}
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        let taken = descriptors
+        descriptors.removeAll()
+        return taken
+    }
+}
+
+/// Accepts `count` clients from `listener` and hands them to `inboxes` in turn: client k to
+/// `inboxes[k % inboxes.count]`.
+func acceptAndDistribute(_ listener: Socket, to inboxes: [DescriptorInbox], clients count: Int) throws {
+    for index in 0..<count {
+        let (client, _) = try listener.accept()
+        inboxes[index % inboxes.count].post(client.fd)  // the loop owns it from now on
+    }
+}
