@@ -10,20 +10,13 @@
 
 import Glibc
 
-// @unchecked Sendable: `received` and `wakeDescriptors` are only touched with `mutex` locked.
+// @unchecked Sendable: `received` and `wakeDescriptors` are only touched with `lock` held.
 public final class SignalRelay: @unchecked Sendable {
     private var received: [Int32] = []
     private var wakeDescriptors: [Int32] = []
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let lock = Lock()
 
-    public init() {
-        pthread_mutex_init(mutex, nil)
-    }
-
-    deinit {
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
-    }
+    public init() {}
 
     /// Adds a loop's wake-up descriptor (an eventfd). It must stay open until no loop can
     /// announce a signal any more, i.e. until every loop has finished.
@@ -49,9 +42,7 @@ public final class SignalRelay: @unchecked Sendable {
     }
 
     private func locked<T>(_ body: () -> T) -> T {
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        return body()
+        lock.withLock(body)
     }
 }
 
