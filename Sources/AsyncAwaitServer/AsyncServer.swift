@@ -26,9 +26,10 @@ struct Configuration {
 /// Runs the server on the calling thread until a graceful shutdown is over.
 func serve(_ options: ServerOptions, configuration: Configuration, stats: ServerStats) throws {
     let signals = try openSignalDescriptor()  // first: SIGINT and SIGTERM blocked before any thread starts
-    let listener = try startListening(options)
+    let listener = try openListeners(options, count: 1)[0]  // ignores SIGPIPE, prints nothing yet
     let executor = try EventLoopExecutor()
     try setNonBlocking(listener.fd)
+    try announce(listener)  // every descriptor the server keeps is open: ready for clients
     let server = AsyncServer(
         executor: executor, listener: listener, signals: signals, stats: stats, configuration: configuration)
     Task(executorPreference: executor) {  // the first job in the executor's queue

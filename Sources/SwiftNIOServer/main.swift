@@ -39,12 +39,15 @@ struct SwiftNIOServer: ParsableCommand {
         // Blocked before NIO starts its threads, which inherit the mask: the signals wait for
         // this thread's sigwait instead of interrupting anybody.
         var signals = blockSignals([SIGINT, SIGTERM])
-        let listener = try startListening(server)  // ignores SIGPIPE, prints `listening on`
+        let listener = try openListeners(server, count: 1)[0]  // ignores SIGPIPE, prints nothing yet
         let stats = ServerStats()
         let channels = LiveChannels()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let serverChannel = try makeBootstrap(group: group, stats: stats, channels: channels)
             .withBoundSocket(listener.fd).wait()
+        // Only now, with every loop's epoll, eventfd and timerfd open and the listener registered:
+        // a client (or a test counting our descriptors) that reads this line finds us ready.
+        try announce(listener)
 
         let first = waitForSignal(&signals, timeout: nil)!
         drain(after: first, signals: &signals, serverChannel: serverChannel, stats: stats, channels: channels)
