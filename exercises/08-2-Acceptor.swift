@@ -9,8 +9,8 @@
 //
 // Write `acceptAndDistribute`: accept `count` clients from the blocking listener, one after the
 // other, and hand client k (counting from 0) to `inboxes[k % inboxes.count]` with `post`, which
-// wakes that loop through its eventfd (as in exercise 08-1, written for you below). The loop
-// then greets and serves the client; the acceptor never touches it again.
+// wakes that loop through its eventfd (DescriptorInbox, given below). The loop then greets
+// and serves the client; the acceptor never touches it again.
 //
 // When you want your attempt checked, delete the marker line below, then run
 // `swift run Progress` (or `swift test --filter exercise08_2`). Stuck? `swift run Progress hint 08-2`.
@@ -21,43 +21,36 @@ import CLinux
 import Glibc
 import ServerCore
 
-/// New clients' descriptors on their way from the acceptor to one loop.
-// @unchecked Sendable: `descriptors` is only touched with `mutex` locked; `fd` never changes.
+/// Given: new clients' descriptors on their way from the acceptor to one loop. Like Part 4's
+/// FinishedWork (Chapter 8), on ServerCore's Lock and eventfd helpers.
+// @unchecked Sendable: `descriptors` is only touched inside `lock`; `fd` never changes.
 final class DescriptorInbox: @unchecked Sendable {
     /// An eventfd the loop waits on: readable while descriptors wait to be taken.
     let fd: Int32
     private var descriptors: [Int32] = []
-    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let lock = Lock()
 
     init() throws {
         fd = try retryingOnInterrupt("eventfd(2)") { eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
-        pthread_mutex_init(mutex, nil)
     }
 
     deinit {
         close(fd)
-        pthread_mutex_destroy(mutex)
-        mutex.deallocate()
     }
 
     /// Called by the acceptor: gives the loop a new client's descriptor and wakes it.
     func post(_ client: Int32) {
-        pthread_mutex_lock(mutex)
-        descriptors.append(client)
-        pthread_mutex_unlock(mutex)
-        var one: UInt64 = 1
-        while write(fd, &one, 8) < 0 && errno == EINTR {}
+        lock.withLock { descriptors.append(client) }
+        wakeEventDescriptor(fd)
     }
 
     /// Called by the loop when `fd` is readable: the descriptors handed to it since the last take.
     func take() -> [Int32] {
-        var count: UInt64 = 0
-        while read(fd, &count, 8) < 0 && errno == EINTR {}
-        pthread_mutex_lock(mutex)
-        defer { pthread_mutex_unlock(mutex) }
-        let taken = descriptors
-        descriptors.removeAll()
-        return taken
+        drainEventDescriptor(fd)  // first: a post after this read is in the list below, or wakes the loop again
+        return lock.withLock {
+            defer { descriptors.removeAll() }
+            return descriptors
+        }
     }
 }
 

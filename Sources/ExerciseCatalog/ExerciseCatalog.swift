@@ -457,24 +457,26 @@ public enum ExerciseCatalog {
                 """,
             ]),
         Exercise(
-            id: "08-1", name: "WorkMailbox",
-            title: "Hand work back to a loop through an eventfd",
+            id: "08-1", name: "GreenOffload",
+            title: "Offload work from a green thread",
             hints: [
                 """
-                A worker thread must never touch the loop's connections; it can only leave \
-                finished work in a place both share and wake the loop, which sleeps in epoll_wait. \
-                An eventfd is a counter the kernel treats as a descriptor: writing to it makes it \
-                readable, so the loop learns of finished work the way it learns of everything.
+                A green thread must never wait the way a kernel thread does: a join or a read that \
+                blocks stops every green thread of its scheduler. It waits for a descriptor, in the \
+                scheduler's epoll. So run the work on a kernel thread of its own, and have that \
+                thread make a descriptor readable when it is done: an eventfd, as Part 4's workers do.
                 """,
                 """
-                post appends under the mutex and then adds 1 to the eventfd's counter (an 8-byte \
-                write). take reads the counter back (an 8-byte read resets it, so level-triggered \
-                epoll stops reporting it) and then swaps the list out under the mutex.
+                Who waits for whom: the worker writes the eventfd once the work is done; the green \
+                thread parks on the eventfd, and joins the worker only after it has read a count \
+                above 0, when the worker is already returning and the join is over in microseconds. \
+                Join it first, and the whole scheduler waits for as long as the work takes.
                 """,
                 """
-                The order in take matters: read the eventfd first, then take the list. A post \
-                that lands between the two is then either found by this take or wakes the loop \
-                again; think through the opposite order and see which post gets lost.
+                Before closing the eventfd, call Scheduler.forgetDescriptor on it, or the scheduler \
+                believes the next descriptor to get that number is already in its epoll and never \
+                watches it. And never close it while the worker may still write to it: if the wait \
+                throws, join the worker first, then rethrow. A defer closes it on every path.
                 """,
             ]),
         Exercise(
