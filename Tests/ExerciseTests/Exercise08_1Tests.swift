@@ -2,7 +2,7 @@
 // its scheduler go on running.
 //
 // No clock decides it. The work the test offloads cannot finish until another green thread of
-// the same scheduler has run: it waits (on its own kernel thread, at most 3 s) for a gate that a
+// the same scheduler has run: it waits (on its own kernel thread, at most 5 s) for a gate that a
 // green thread opens. If `offload` blocks the scheduler's kernel thread while the work runs (runs
 // the work itself, joins the worker, reads an eventfd that is not ready yet), that green thread
 // never runs, the gate never opens, and the work gives up: the result says so. Whether an eventfd
@@ -25,6 +25,10 @@ func exercise08_1_GreenOffload() {
     check("an interrupted offload waits for its work before it closes the eventfd", interruptedOffload)
 }
 
+/// How long the offloaded work waits for a green thread to let it finish: long enough for the
+/// busiest machine to run a green thread that is runnable, so only a blocked scheduler runs out.
+private let patience = 5.0
+
 /// What the work returns when it ran on the scheduler's own kernel thread.
 private let ranOnTheScheduler = -1
 /// What the work returns when the green thread that was to let it finish never ran.
@@ -35,7 +39,7 @@ private let ranOnTheSchedulerAdvice = """
     returned: start a kernel thread for it (JoinableThread)
     """
 private let blockedAdvice = """
-    the work waited 3 s for another green thread of the same scheduler, which never ran: offload \
+    the work waited \(Int(patience)) s for another green thread of the same scheduler, which never ran: offload \
     blocked the scheduler's kernel thread while the work ran (a join, or a read of the eventfd before \
     it is readable, waits with the whole scheduler); park the green thread with Scheduler.waitUntilReadable
     """
@@ -53,7 +57,7 @@ private func othersRunMeanwhile() throws {
                 do {
                     results[job] = try offload {
                         if pthread_equal(pthread_self(), scheduler) != 0 { return ranOnTheScheduler }
-                        return gate.wait(seconds: 3) ? 100 + job : gaveUp
+                        return gate.wait(seconds: patience) ? 100 + job : gaveUp
                     }
                 } catch {
                     errors.append("offload threw: \(error)")
@@ -105,7 +109,7 @@ private func offloadsInARow() throws {
                 do {
                     let result = try offload {
                         if pthread_equal(pthread_self(), scheduler) != 0 { return ranOnTheScheduler }
-                        return opened.wait(for: round + 1, within: 3) ? round * round + 1 : gaveUp
+                        return opened.wait(for: round + 1, within: patience) ? round * round + 1 : gaveUp
                     }
                     results.append(result)
                     finished.record()
@@ -165,7 +169,7 @@ private func interruptedOffload() throws {
     // Opens the gate once the interrupt is sent, as soon as offload has thrown or 0.3 s later,
     // whichever comes first: an offload that throws before its work is done is caught at it.
     try runOnTestThread {
-        if interruptSent.wait(for: 1, within: 5) { _ = offloadThrew.wait(for: 1, within: 0.3) }
+        if interruptSent.wait(for: 1, within: 2 * patience) { _ = offloadThrew.wait(for: 1, within: 0.3) }
         gate.open()
     }
     let outcome = try onOwnScheduler {
@@ -178,7 +182,7 @@ private func interruptedOffload() throws {
             do {
                 returned = try offload {
                     if pthread_equal(pthread_self(), scheduler) != 0 { return ranOnTheScheduler }
-                    let opened = gate.wait(seconds: 3)
+                    let opened = gate.wait(seconds: patience)
                     workDone.record()
                     return opened ? 1 : gaveUp
                 }
