@@ -10,9 +10,9 @@
 // way every green thread waits, for a descriptor, in the scheduler's epoll. So the worker must
 // make a descriptor readable when it is done: an eventfd.
 //
-// Descriptors are the scarce thing here: each offload makes one, and must close it before it
-// returns — but never while the worker may still write to it. A closed descriptor's number is
-// soon given to another socket, and the worker's late write would land there.
+// Each offload makes an eventfd and must close it before it returns, on every path — but never
+// while the worker may still write to it: a closed descriptor's number is soon given to another
+// socket, and the worker's late write would land there.
 //
 // Useful: `eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC))` (CLinux) makes one; ServerCore's
 // `wakeEventDescriptor(fd)` adds 1 to its counter, `drainEventDescriptor(fd)` reads and resets it
@@ -32,7 +32,7 @@ import StateThreads
 /// done, and returns what it returned. The scheduler's other green threads run meanwhile.
 ///
 /// Throws if the eventfd or the thread cannot be made, or if waiting throws (the green thread
-/// was interrupted): then, too, the work has finished and its eventfd is closed when it throws.
+/// was interrupted); when it throws after starting the work, the work has finished.
 func offload(_ work: @escaping @Sendable () -> Int) throws -> Int {
     let done = try retryingOnInterrupt("eventfd(2)") { eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
     defer {
