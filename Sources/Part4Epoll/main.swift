@@ -15,7 +15,7 @@ import ServerCore
 struct Part4Epoll: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Part4Epoll",
-        abstract: "Serves every client from one thread with non-blocking sockets and epoll (Chapter 4).")
+        abstract: "Serves every client from one thread with non-blocking sockets and epoll (Chapter 4), or from one thread per loop with --loops (Chapter 8).")
 
     @OptionGroup var server: ServerOptions
 
@@ -28,7 +28,7 @@ struct Part4Epoll: ParsableCommand {
     @Option(help: "Event loops, each on its own thread with its own epoll and its own SO_REUSEPORT listener (Chapter 8).")
     var loops: Int = 1
 
-    @Option(help: "Worker threads that do the --work of messages, so the loops never compute (Chapter 8). Default: none.")
+    @Option(help: "Worker threads that do the --work of messages, so the loops never compute (Chapter 8); 0: the loops compute it themselves.")
     var offload: Int = 0
 
     func validate() throws {

@@ -16,7 +16,7 @@ import StateThreads
 struct Part5StateThreads: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "Part5StateThreads",
-        abstract: "Serves each client on its own green thread, all on one kernel thread (Chapter 5).")
+        abstract: "Serves each client on its own green thread, all on one kernel thread (Chapter 5), or on one per scheduler with --schedulers (Chapter 8).")
 
     @OptionGroup var server: ServerOptions
 
