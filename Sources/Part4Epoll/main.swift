@@ -62,16 +62,14 @@ struct Part4Epoll: ParsableCommand {
         }
         // Loop 0 runs on this thread, as Chapter 4's one loop always did; the others get their own.
         let threads = try loopsMade.dropFirst().map { loop in
-            try JoinableThread { [handOver = LoopHandOver(loop: loop)] () -> String? in
-                do { try handOver.loop.run() } catch { return "event loop stopped: \(error)" }
-                return nil  // after a graceful shutdown
+            try JoinableThread { [handOver = LoopHandOver(loop: loop)] in
+                // run returns after a graceful shutdown; it throws only if epoll_wait fails
+                do { try handOver.loop.run() } catch { Log.line("event loop stopped: \(error)") }  // said at once
             }
         }
         try announce(listeners[0])  // every loop is ready: tests count our descriptors from here
         try loopsMade[0].run()  // returns after a graceful shutdown
-        for thread in threads {
-            if let failure = thread.join() { Log.line(failure) }
-        }
+        for thread in threads { thread.join() }
         pool?.closeAndJoin()
         withExtendedLifetime((wakeUps, loopsMade)) {}
         Log.plain(stats.summaryLine)  // the last line, worded as every server words it

@@ -27,12 +27,14 @@ struct SchedulerStart: Sendable {
     func run(stats: ServerStats, relay: SignalRelay, ready: Countdown) -> String? {
         var counted = false
         defer { if !counted { ready.countDown() } }  // a scheduler that failed must not hold main up
+        var serving = false  // set once a GreenServer owns the listener (and so will close it)
         do {
             let signals = try SignalDescriptor(for: [SIGINT, SIGTERM])  // this scheduler's own signalfd
             try Scheduler.run(stackSize: stackSize, guardedStackLimit: guardedStackLimit) {
                 let greenServer = GreenServer(
                     listener: try GreenSocket(adopting: listener), signals: signals, stats: stats,
                     configuration: configuration, relay: relay, wakeFD: wakeFD)
+                serving = true
                 counted = true
                 ready.countDown()
                 if announces {
@@ -43,6 +45,9 @@ struct SchedulerStart: Sendable {
             }
             return nil
         } catch {
+            // Nobody will ever accept on this listener: close it, or the kernel keeps handing it
+            // its share of new connections, which would wait for a greeting that never comes.
+            if !serving { listener.close() }
             return "scheduler stopped: \(error)"
         }
     }

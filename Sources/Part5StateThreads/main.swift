@@ -62,15 +62,15 @@ struct Part5StateThreads: ParsableCommand {
         // Scheduler 0 runs on this thread, as Chapter 5's one scheduler always did; the others get
         // their own. Scheduler 0 announces the port once every scheduler is ready.
         let threads = try starts.dropFirst().map { start in
-            try JoinableThread { start.run(stats: stats, relay: relay, ready: ready) }
+            try JoinableThread {
+                if let failure = start.run(stats: stats, relay: relay, ready: ready) { Log.line(failure) }  // said at once
+            }
         }
         if let failure = starts[0].run(stats: stats, relay: relay, ready: ready) {
             Log.line(failure)
             throw ExitCode.failure  // ends the process, and with it any other scheduler
         }
-        for thread in threads {
-            if let failure = thread.join() { Log.line(failure) }
-        }
+        for thread in threads { thread.join() }
         for fd in wakeFDs { _ = close(fd) }
         Log.plain(stats.summaryLine)  // the last line, worded as every server words it
     }
