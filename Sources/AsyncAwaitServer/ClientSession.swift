@@ -22,7 +22,7 @@ struct ServerShutdown: Error, CustomStringConvertible {
 // snippet: serve
 /// Serves `client` until it closes its side, goes quiet for `idleTimeout` seconds, an I/O call
 /// fails, or the server interrupts it at shutdown. Does not close the socket.
-func serve(_ client: some ByteStream, idleTimeout: Double?) async -> SessionSummary {
+nonisolated(nonsending) func serve(_ client: some ByteStream, idleTimeout: Double?) async -> SessionSummary {
     var summary = SessionSummary()
     var machine = ProtocolMachine()
     do {

@@ -48,6 +48,8 @@ final class EventLoopExecutor: TaskExecutor, @unchecked Sendable {
     private var waiters = WaiterTable()
     /// Deadlines of timed read waits: at most one entry per descriptor (see `armTimer`).
     private var timers = DeadlineHeap()
+    /// Where every task's socket reads land, on this thread only (`AsyncSocket.readNow`).
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 * 1024, alignment: 16)
 
     struct Waiters {
         var reader: UnsafeContinuation<Void, any Error>?
@@ -71,6 +73,7 @@ final class EventLoopExecutor: TaskExecutor, @unchecked Sendable {
     }
 
     deinit {
+        readBuffer.deallocate()
         Glibc.close(wakeFD)
         Glibc.close(epoll)
         pthread_mutex_destroy(mutex)
@@ -175,7 +178,7 @@ final class EventLoopExecutor: TaskExecutor, @unchecked Sendable {
     // snippet: wait
     /// Suspends the calling task until `fd` is readable, `deadline` (monotonic nanoseconds)
     /// passes, or `interrupt(fd)` is called. The caller has just seen EAGAIN.
-    func waitUntilReadable(_ fd: Int32, deadline: UInt64? = nil) async throws {
+    nonisolated(nonsending) func waitUntilReadable(_ fd: Int32, deadline: UInt64? = nil) async throws {
         assertOnLoop()
         if waiters[fd]?.interrupted ?? true { throw WaitError.interrupted }
         try await withUnsafeThrowingContinuation { (continuation: UnsafeContinuation<Void, any Error>) in
@@ -187,7 +190,7 @@ final class EventLoopExecutor: TaskExecutor, @unchecked Sendable {
     // end snippet
 
     /// Suspends the calling task until `fd` is writable (or `interrupt(fd)` is called).
-    func waitUntilWritable(_ fd: Int32) async throws {
+    nonisolated(nonsending) func waitUntilWritable(_ fd: Int32) async throws {
         assertOnLoop()
         guard let entry = waiters[fd], !entry.interrupted else { throw WaitError.interrupted }
         if !entry.watchingWrites {
