@@ -15,7 +15,7 @@
 // executor, so the compiler puts a hop (`swift_task_switch`) around every call and return in the
 // session, and for a task with an executor preference each hop looks the preference up under the
 // task's status lock, a mutex. The answer is always "stay on this thread". Profiled at 1,000
-// clients: 3.5 hops per message without it, 2 with it (Chapter 7).
+// clients: 4 hops per message without it, 2 with it (Chapter 7).
 
 import CLinux
 import Glibc
@@ -46,7 +46,7 @@ struct AsyncSocket: ByteStream {
     /// out before this function returns. It is synchronous, so it cannot suspend: no other task
     /// runs on this thread between the read and the copy, and a task suspended in `read` holds
     /// no buffer at all. (A 4 KiB `withUnsafeTemporaryAllocation` was not on the stack: above
-    /// 1 KiB it took the heap here, a `posix_memalign` and a `free` for every read.)
+    /// 1 KiB it always takes the heap, a `posix_memalign` and a `free` for every read.)
     private func readNow(maxCount: Int) throws -> [UInt8]? {
         executor.assertOnLoop()  // the buffer is the loop thread's
         let buffer = executor.readBuffer
