@@ -461,10 +461,12 @@ public enum ExerciseCatalog {
             title: "Offload work from a green thread",
             hints: [
                 """
-                A green thread must never wait the way a kernel thread does: a join or a read that \
-                blocks stops every green thread of its scheduler. It waits for a descriptor, in the \
-                scheduler's epoll. So run the work on a kernel thread of its own, and have that \
-                thread make a descriptor readable when it is done: an eventfd, as Part 4's workers do.
+                The stub's comment is the plan; here it is as steps. Make the eventfd. Start a \
+                JoinableThread whose closure runs `work`, then wakes the eventfd (the last thing it \
+                does with it), then returns the result. Then read the eventfd with \
+                drainEventDescriptor: 0 means the worker has not written yet, so park with \
+                Scheduler.waitUntilReadable and read again. Never wait any other way: a join or a \
+                blocking read stops every green thread of the scheduler.
                 """,
                 """
                 Who waits for whom: the worker writes the eventfd once the work is done; the green \

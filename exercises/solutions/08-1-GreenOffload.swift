@@ -49,7 +49,7 @@ func offload(_ work: @escaping @Sendable () -> Int) throws -> Int {
             try Scheduler.waitUntilReadable(done)
         }
     } catch {
-        worker.join()  // blocks the scheduler, but the worker is about to write to `done`: let it
+        worker.join()  // blocks the scheduler until the work ends, but closing `done` before its write would be worse
         throw error
     }
     return worker.join()  // it has written `done`, so it is returning: a join of microseconds
