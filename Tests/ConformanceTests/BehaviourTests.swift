@@ -5,6 +5,8 @@
 // connects (the kernel queues it) but hears nothing until the first leaves. Part 2 gives every
 // client a thread, so two are served at once; with `--max-clients` it stops accepting when the
 // limit is reached and the next client waits in the accept queue instead of being refused.
+// Chapter 7's demonstration: sessions with blocking reads on Swift's global pool take its few
+// threads, and the next client is accepted but not served until one of them leaves.
 // "Hears nothing" is checked over a short window (half a second): a busy machine can only make
 // such a check pass more easily, never fail, so the tests stay free of timing assumptions.
 
@@ -118,6 +120,54 @@ struct BehaviourTests {
                 }
             }
             #expect(served, "a new client is served after the others have left")
+        }
+    }
+
+    @Test("AsyncAwaitServer --blocking-on-global-pool: quiet clients hold the pool's threads, the next waits for one to leave")
+    func blockingReadsStarveTheCooperativePool() throws {
+        try withServer("AsyncAwaitServer", arguments: ["--blocking-on-global-pool", "--drain-timeout", "1"]) { server in
+            // Each greeted client's session then sits in a blocking read(2), holding one of the
+            // global pool's threads (about one per core). Connect until a client is not greeted.
+            let limit = Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) + 4
+            var served: [TestClient] = []
+            defer { served.forEach { $0.close() } }
+            var waiting: TestClient?
+            defer { waiting?.close() }
+            while waiting == nil && served.count < limit {
+                let client = try TestClient.connect(port: server.port)
+                if (try? client.receive(exactly: 1, timeout: 2)) == [ProtocolMachine.greeting] {
+                    served.append(client)
+                } else {
+                    waiting = client
+                }
+            }
+            guard let waiting else {
+                Issue.record("""
+                    \(served.count) quiet clients each hold a pool thread in a blocking read, and the next \
+                    was still greeted: the pool never ran out. Output:\n\(server.output)
+                    """)
+                return
+            }
+            #expect(served.count >= 1, "the first client must be served; output:\n\(server.output)")
+            let clients = served.count + 1
+
+            // The accept loop runs on our own executor, not the pool: the waiting client was accepted.
+            #expect(server.waitForOutput(containing: "connected (\(clients) active)", timeout: 5),
+                    "the server must accept the client it cannot serve; output:\n\(server.output)")
+
+            // One served client leaves: its session ends, its thread returns to the pool, and the
+            // waiting session starts on it.
+            served.removeFirst().close()
+            #expect(try waiting.receive("*") == "*", "greeted once a pool thread came back")
+            try waiting.runSeedVector()
+
+            // Shutdown with sessions blocked in read: the drain times out, the server shuts their
+            // sockets down so the reads return, and it exits with the summary.
+            server.send(signal: SIGINT)
+            #expect(server.waitForExit(timeout: 20) == 0, "exit status; output:\n\(server.output)")
+            let lines = server.output.split(separator: "\n")
+            #expect(lines.last?.hasPrefix("summary: served \(clients) clients") == true,
+                    "the summary must be the last line; output:\n\(server.output)")
         }
     }
 }
