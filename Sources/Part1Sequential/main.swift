@@ -14,16 +14,7 @@ import ServerCore
 /// Accepts a client, serves it until it leaves, and only then accepts the next. Returns once a
 /// shutdown has begun.
 func serveOneAtATime(_ lifecycle: BlockingServerLifecycle) {
-    while true {
-        let client: Socket
-        let peer: SocketAddress
-        do {
-            (client, peer) = try lifecycle.listener.accept()
-        } catch {
-            if lifecycle.isShuttingDown { break }  // the signal thread shut the listener down
-            recoverFromAcceptFailure(error)
-            continue
-        }
+    while let (client, peer) = lifecycle.acceptNextClient() {  // nil once a shutdown has begun
         Log.line("\(peer) connected")
         serveClient(client, peer: peer, clients: lifecycle.clients, stats: lifecycle.stats, work: lifecycle.work)  // blocks until this client leaves
     }

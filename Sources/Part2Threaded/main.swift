@@ -17,15 +17,9 @@ import ServerCore
 func serveEachOnItsOwnThread(_ lifecycle: BlockingServerLifecycle, slots: ClientSlots) {
     while true {
         slots.waitForFreeSlot()  // with --max-clients, stop accepting while every slot is taken
-        let client: Socket
-        let peer: SocketAddress
-        do {
-            (client, peer) = try lifecycle.listener.accept()
-        } catch {
+        guard let (client, peer) = lifecycle.acceptNextClient() else {  // nil once a shutdown has begun
             slots.release()
-            if lifecycle.isShuttingDown { break }  // the signal thread shut the listener down
-            recoverFromAcceptFailure(error)
-            continue
+            break
         }
         Log.line("\(peer) connected (\(slots.active) active)")
         do {

@@ -14,15 +14,7 @@ import ServerCore
 /// shutdown has begun (and closed the pool).
 func queueClientsForThePool(_ lifecycle: BlockingServerLifecycle, pool: ThreadPool) {
     while pool.waitForRoom() {  // false once shutdown has closed the pool
-        let client: Socket
-        let peer: SocketAddress
-        do {
-            (client, peer) = try lifecycle.listener.accept()
-        } catch {
-            if lifecycle.isShuttingDown { break }  // the signal thread shut the listener down
-            recoverFromAcceptFailure(error)
-            continue
-        }
+        guard let (client, peer) = lifecycle.acceptNextClient() else { break }  // nil: shutting down
         Log.line("\(peer) connected, queued for a worker")
         if !pool.submit(AcceptedClient(socket: client, peer: peer, acceptedAt: MonotonicClock.now())) {
             client.close()  // the pool closed between waitForRoom and submit

@@ -5,7 +5,7 @@
 // ServerStats), and start the thread that turns a signal into a graceful shutdown. After the
 // loop: wait for the drain, close the listener and print the summary line, last. The interlude
 // after Chapter 3 (Chapters/03b-shutdown.md) explains all of it; Chapters 1 and 2 only need to
-// know that `isShuttingDown` is why their accept loops end. Each Part's main.swift opens with its loop and hands it one of these.
+// know that `acceptNextClient` returns nil when their accept loops must end. Each Part's main.swift opens with its loop and hands it one of these.
 
 public final class BlockingServerLifecycle: Sendable {
     /// The listening socket, announced with `listening on HOST:PORT`.
@@ -35,8 +35,23 @@ public final class BlockingServerLifecycle: Sendable {
         try shutdown.start(listener: listener, clients: clients, drainTimeout: drainTimeout, alsoWake: alsoWake)
     }
 
-    /// Whether a shutdown has begun: an accept loop checks it when `accept` fails.
+    /// Whether a shutdown has begun: `acceptNextClient` checks it when `accept` fails.
     public var isShuttingDown: Bool { shutdown.isRequested }
+
+    // snippet: accept-next
+    /// Waits for the next client and returns it, or nil once a shutdown has begun. Any other
+    /// failed `accept` costs the server nothing: it is logged and tried again.
+    public func acceptNextClient() -> (client: Socket, peer: SocketAddress)? {
+        while true {
+            do {
+                return try listener.accept()
+            } catch {
+                if isShuttingDown { return nil }  // the signal thread shut the listener down
+                recoverFromAcceptFailure(error)
+            }
+        }
+    }
+    // end snippet
 
     /// After the accept loop has ended (and the Part has joined its own threads): waits for the
     /// drain, closes the listener, and prints the summary line as the last line of output.
