@@ -40,7 +40,7 @@ public final class BlockingServerLifecycle: Sendable {
 
     // snippet: accept-next
     /// Waits for the next client and returns it, or nil once a shutdown has begun. Any other
-    /// failed `accept` costs the server nothing: it is logged and tried again.
+    /// failed `accept` does not stop the server: it is logged and tried again.
     public func acceptNextClient() -> (client: Socket, peer: SocketAddress)? {
         while true {
             do {
